@@ -17,3 +17,18 @@ export const backendLoaders: Readonly<Record<string, () => Promise<unknown>>> = 
   wasm: () => import("npm:@tensorflow/tfjs-backend-wasm@4.22.0"),
   webgpu: () => import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0"),
 };
+
+// viz (TensorBoard event files): protobuf wire encoding, CRC32C record checksums, PNG image summaries.
+export { BinaryWriter, WireType } from "npm:@bufbuild/protobuf@2.17.0/wire";
+export { crc32c as crc32cUnmasked } from "npm:@aws-crypto/crc32c@5.2.0";
+export { encode as encodePng } from "npm:fast-png@8.0.0";
+/** Headless-browser driver, loaded only by the tests that need it (it is large). */
+export const loadPlaywrightCore = (): Promise<typeof import("npm:playwright-core@1.65.1")> =>
+  import("npm:playwright-core@1.65.1");
+
+// The command line (well-kept, works under Deno; JSR's cliffy is unreachable from our machines).
+export { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@12.1.0";
+// NIfTI header parsing (issue 3, src/io).
+export * as niftiReader from "npm:nifti-reader-js@0.8.0";
+// DICOM parsing (issue 3, src/io).
+export { default as dicomParser } from "npm:dicom-parser@1.8.21";

@@ -1,0 +1,91 @@
+/**
+ * The NiftyTS command line: `deno run -A cli.ts <command> --help`.
+ *
+ * Thin by design: each command lives in `src/commands/` and returns what to print; this file parses options,
+ * selects the backend and turns errors into one clear line (no stack traces for bad input).
+ *
+ * @module
+ */
+import { Command, InvalidArgumentError, Option } from "./src/deps.ts";
+import { BACKENDS, useBackend } from "./src/backend.ts";
+import { VERSION } from "./src/version.ts";
+import { graphCommand, parseShape } from "./src/commands/graph.ts";
+import { importWeightsCommand } from "./src/commands/import_weights.ts";
+import { demoCommand } from "./src/commands/demo.ts";
+import { getNetwork, networkNames } from "./networks/mod.ts";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+const backendOption = () =>
+  new Option("--backend <name>", "tfjs backend (default: env NIFTYTS_BACKEND, else cpu)").choices(BACKENDS);
+
+async function startBackend(name: string | undefined): Promise<void> {
+  console.error(`backend: ${await useBackend(name)}`);
+}
+
+const program = new Command("niftyts")
+  .description("NiftyTS: deep learning for medical imaging, in TypeScript on Deno")
+  .version(VERSION)
+  .showHelpAfterError();
+
+program.command("graph")
+  .description("build a network, print its parameter count, write graph.json, graph.html and a TensorBoard graph")
+  .argument("<network>", `registered name (${networkNames().join(", ")}) or module path/URL`)
+  .requiredOption("--input-shape <dims>", "input shape, channels last, e.g. 1,32,32,32,1", (v) => parseShape(v))
+  .option("--out <dir>", "output folder", "graph_output")
+  .option("--num-classes <n>", "output channels", positiveInt, 2)
+  .addOption(backendOption())
+  .action(async (network: string, o: { inputShape: number[]; out: string; numClasses: number; backend?: string }) => {
+    await startBackend(o.backend);
+    for (const line of await graphCommand(network, o)) console.log(line);
+  });
+
+program.command("import-weights")
+  .description("convert a tfjs layers-model (model.json + shards) to a safetensors checkpoint with DSL names")
+  .argument("<model.json>", "the model's model.json (weight shards beside it)")
+  .requiredOption("--out <file>", "output .safetensors file")
+  .option("--network <name>", "pair weights with this network's variables (e.g. meshnet)")
+  .option("--network-options <json>", "network constructor options as JSON, e.g. '{\"channels\":5}'")
+  .option("--map <from=to>", "scope mapping from/=to/ (repeatable)", collect, [])
+  .addOption(backendOption())
+  .action(
+    async (
+      modelJson: string,
+      o: { out: string; network?: string; networkOptions?: string; map: string[]; backend?: string },
+    ) => {
+      await startBackend(o.backend);
+      for (const line of await importWeightsCommand(modelJson, o)) console.log(line);
+    },
+  );
+
+program.command("networks")
+  .description("list the registered networks")
+  .action(() => {
+    for (const name of networkNames()) console.log(`${name.padEnd(16)} ${getNetwork(name).description}`);
+  });
+
+program.command("demo")
+  .description("train a small network on generated phantoms, evaluate, checkpoint and draw its graph")
+  .option("--out <dir>", "output folder", "demo_output")
+  .option("--iterations <n>", "training iterations", positiveInt, 60)
+  .addOption(backendOption())
+  .action(async (o: { out: string; iterations: number; backend?: string }) => {
+    await startBackend(o.backend);
+    await demoCommand(o);
+  });
+
+try {
+  await program.parseAsync(Deno.args, { from: "user" });
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  if (Deno.env.get("NIFTYTS_DEBUG")) console.error((e as Error).stack);
+  Deno.exit(1);
+}

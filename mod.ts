@@ -1,0 +1,25 @@
+/**
+ * NiftyTS: deep learning for medical imaging, in TypeScript on Deno (and browsers).
+ *
+ * @example
+ * ```ts
+ * import * as nifty from "./mod.ts";
+ * await nifty.useBackend("cpu");
+ * const net = new nifty.ToyNet({ numClasses: 2 });
+ * const store = new nifty.VariableStore();
+ * const logits = nifty.applyNetwork(net, [nifty.tf.zeros([1, 8, 8, 8, 1])], { store });
+ * ```
+ *
+ * @module
+ */
+export { tf } from "./src/deps.ts";
+export { VERSION } from "./src/version.ts";
+export * from "./src/backend.ts";
+export * from "./src/dsl/mod.ts";
+export * from "./src/kernels/mod.ts";
+export * from "./src/checkpoint/mod.ts";
+export * from "./src/viz/mod.ts";
+export { type LossFunction, optimizerSlots, trainStep } from "./src/engine/train_step.ts";
+export { Progress } from "./src/engine/progress.ts";
+export * from "./layers/mod.ts";
+export * from "./networks/mod.ts";

@@ -1,0 +1,54 @@
+/**
+ * One optimisation step of a DSL network: forward in training mode, loss plus the store's regularization, gradients
+ * of the trainable (not frozen) variables, optimizer update. Everything inside `tf.tidy`, so the tensor count stays
+ * flat across steps.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import { applyNetwork, type Layer, type VariableStore } from "../dsl/mod.ts";
+
+/** Computes a scalar loss from the network output. */
+export type LossFunction = (prediction: tf.Tensor) => tf.Scalar;
+
+/** Runs one step and returns the loss value (without regularization) as a number. */
+export function trainStep(
+  network: Layer<[tf.Tensor], tf.Tensor>,
+  input: tf.Tensor,
+  { store, optimizer, loss }: { store: VariableStore; optimizer: tf.Optimizer; loss: LossFunction },
+): number {
+  // The first application creates the variables: do it outside the gradient so they exist when it starts.
+  if (store.records().length === 0) tf.tidy(() => void applyNetwork(network, [input], { store, training: false }));
+  const vars = store.trainableVariables();
+  if (vars.length === 0) throw new Error(`network "${network.name}" has no trainable variables to optimise`);
+  return tf.tidy(() => {
+    let dataLoss = 0;
+    const { grads } = tf.variableGrads(() => {
+      const l = loss(applyNetwork(network, [input], { store, training: true }));
+      dataLoss = l.dataSync()[0];
+      return tf.add(l, store.regularizationLoss()) as tf.Scalar;
+    }, vars);
+    optimizer.applyGradients(grads);
+    return dataLoss;
+  });
+}
+
+/**
+ * Optimizer state under checkpoint names `<variable path>/<Optimizer>/<slot>` (`ToyNet/conv_/w/Adam/m`); the
+ * step counter, when the optimizer has one, as `<Optimizer>/iter`.
+ */
+export async function optimizerSlots(
+  optimizer: tf.Optimizer,
+  store: VariableStore,
+): Promise<Map<string, { dtype: "float32"; shape: number[]; data: Float32Array }>> {
+  const kind = optimizer.getClassName().replace(/Optimizer$/, "");
+  const byEngineName = new Map(store.records().map((r) => [r.variable.name, r.path]));
+  const out = new Map<string, { dtype: "float32"; shape: number[]; data: Float32Array }>();
+  for (const { name, tensor } of await optimizer.getWeights()) {
+    const slash = name.lastIndexOf("/");
+    const path = byEngineName.get(name.slice(0, slash));
+    const key = path ? `${path}/${kind}/${name.slice(slash + 1)}` : `${kind}/${name}`;
+    out.set(key, { dtype: "float32", shape: [...tensor.shape], data: Float32Array.from(await tensor.data()) });
+  }
+  return out;
+}
