@@ -51,10 +51,6 @@ export async function useBackend(name?: string): Promise<BackendName> {
     }
     await tf.ready();
   }
-  // The cpu backend greets Node-like runtimes with an advert for tfjs-node on first use; we cannot use tfjs-node
-  // (native addon) under Deno, so mark the greeting as done.
-  const cpu = tf.findBackend("cpu") as { firstUse?: boolean } | null;
-  if (cpu && "firstUse" in cpu) cpu.firstUse = false;
   registerKernelFixes();
   return backend;
 }

@@ -10,6 +10,12 @@ export * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 // effect. Its ESM build of `register_all_gradients` is not loadable under Deno (extensionless imports), so the
 // union's Node bundle is the only public way to get them.
 import "npm:@tensorflow/tfjs@4.22.0";
+import { engine } from "npm:@tensorflow/tfjs-core@4.22.0";
+
+// The cpu backend greets Node-like runtimes with an advert for tfjs-node on first use; tfjs-node is a native addon
+// we cannot use under Deno, so mark the greeting as done (on the instance the engine actually uses).
+const initialBackend = engine().backend as { firstUse?: boolean };
+if ("firstUse" in initialBackend) initialBackend.firstUse = false;
 
 /** Backends beyond cpu load on demand, so a missing one costs nothing until it is asked for. */
 export const backendLoaders: Readonly<Record<string, () => Promise<unknown>>> = {

@@ -98,3 +98,27 @@ export function referencePythonAvailable(modules = ["numpy", "torch"]): boolean 
     return false;
   }
 }
+
+/** Asserts `fn` throws an Error whose message contains `fragment`; returns the error. */
+export function assertThrows(fn: () => unknown, fragment: string): Error {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof Error)) throw new Error(`expected an Error, got ${String(e)}`);
+    if (!e.message.includes(fragment)) throw new Error(`error message "${e.message}" lacks "${fragment}"`);
+    return e;
+  }
+  throw new Error(`expected an error containing "${fragment}", nothing was thrown`);
+}
+
+/** Async version of {@link assertThrows}. */
+export async function assertRejects(fn: () => Promise<unknown>, fragment: string): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    if (!(e instanceof Error)) throw new Error(`expected an Error, got ${String(e)}`);
+    if (!e.message.includes(fragment)) throw new Error(`error message "${e.message}" lacks "${fragment}"`);
+    return e;
+  }
+  throw new Error(`expected an error containing "${fragment}", nothing was thrown`);
+}

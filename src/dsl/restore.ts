@@ -22,7 +22,7 @@ export interface RestoreRule {
   readonly sourceName: string;
   /** Only variables whose path this matches (anywhere, like Python's `re.search`). All when absent. */
   readonly include?: RegExp;
-  /** Scope renames, first match wins; a variable under no `to` prefix keeps its own path. */
+  /** Scope renames, first match wins. When given, the rule covers only variables under one of the `to` prefixes. */
   readonly mappings?: readonly ScopeMapping[];
   /**
    * What to do when an included variable has no tensor in the source: `error` (default when `include` or
@@ -38,12 +38,14 @@ export function parseScopeMapping(text: string): ScopeMapping {
   return { from: text.slice(0, eq), to: text.slice(eq + 1) };
 }
 
-/** The source tensor name a rule maps a variable path to. */
-export function sourcePathFor(rule: RestoreRule, path: string): string {
-  for (const { from, to } of rule.mappings ?? []) {
+/** The source tensor name a rule maps a variable path to, or undefined when the rule does not cover the path. */
+export function sourcePathFor(rule: RestoreRule, path: string): string | undefined {
+  if (rule.include && !rule.include.test(path)) return undefined;
+  if (!rule.mappings?.length) return path;
+  for (const { from, to } of rule.mappings) {
     if (path.startsWith(to)) return from + path.slice(to.length);
   }
-  return path;
+  return undefined;
 }
 
 /** Result of looking a new variable up in the rules: restored from a tensor, or left to its initializer. */
@@ -64,8 +66,8 @@ export function lookupRestore(
 ): RestoreLookup {
   for (let i = rules.length - 1; i >= 0; i--) {
     const rule = rules[i];
-    if (rule.include && !rule.include.test(path)) continue;
     const sourcePath = sourcePathFor(rule, path);
+    if (sourcePath === undefined) continue;
     const tensor = rule.source.get(sourcePath);
     if (!tensor) {
       const explicit = rule.include !== undefined || (rule.mappings?.length ?? 0) > 0;
