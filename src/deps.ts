@@ -38,3 +38,7 @@ export { Command, CommanderError, InvalidArgumentError, Option } from "npm:comma
 export * as niftiReader from "npm:nifti-reader-js@0.8.0";
 // DICOM parsing (issue 3, src/io).
 export { default as dicomParser } from "npm:dicom-parser@1.8.21";
+
+/** The full tfjs union (layers API included), for loading Keras/tfjs layers-models with tfjs's own code. */
+export const loadTfjsUnion = (): Promise<typeof import("npm:@tensorflow/tfjs@4.22.0")> =>
+  import("npm:@tensorflow/tfjs@4.22.0");
