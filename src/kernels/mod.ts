@@ -1,0 +1,11 @@
+/**
+ * tfjs 4.22 gaps filled for 3D training, through tfjs's public kernel and gradient registries:
+ * {@link registerKernelFixes} installs them; {@link conv} is a differentiable 2D/3D convolution with any dilation;
+ * {@link resize3d} is a differentiable trilinear/nearest 3D resize.
+ *
+ * @module
+ */
+export { fixedBackends, registerKernelFixes } from "./register.ts";
+export { conv, type ConvOptions, type ConvPadding } from "./conv.ts";
+export { resize3d, type Resize3dMethod, type Resize3dOptions } from "./resize.ts";
+export { convFilterGrad, type ConvGeometry, convInputGrad } from "./conv_grads.ts";

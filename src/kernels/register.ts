@@ -1,0 +1,74 @@
+/**
+ * One entry point that installs every tfjs 4.22 fix of this folder through tfjs's public registries.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import { replaceKernel } from "./_util.ts";
+import { registerConvGradients } from "./conv.ts";
+import { conv3dBackpropInputGradConfig } from "./conv_transpose.ts";
+import { maxPool3dConfig, maxPoolGradConfig } from "./max_pool.ts";
+import { resizeBilinearGradConfig, resizeNearestGradConfig } from "./resize.ts";
+import {
+  wasmConv2dBackpropFilterConfig,
+  wasmConv3dBackpropFilterConfig,
+  wasmConv3dBackpropInputConfig,
+} from "./wasm_conv.ts";
+
+/** Kernels replaced per backend: each backend's are installed once its package has registered its own kernels. */
+const BACKEND_KERNELS: Readonly<Record<string, () => tf.KernelConfig[]>> = {
+  cpu: () => [resizeBilinearGradConfig("cpu"), resizeNearestGradConfig("cpu")],
+  wasm: () => [
+    resizeBilinearGradConfig("wasm"),
+    resizeNearestGradConfig("wasm"),
+    wasmConv3dBackpropInputConfig,
+    wasmConv3dBackpropFilterConfig,
+    wasmConv2dBackpropFilterConfig,
+    maxPool3dConfig("wasm"),
+    maxPoolGradConfig("MaxPool3DGrad", "wasm"),
+    maxPoolGradConfig("MaxPoolGrad", "wasm"),
+  ],
+};
+
+let gradientsRegistered = false;
+const patchedBackends = new Set<string>();
+
+/**
+ * Installs the NiftyTS fixes for tfjs 4.22, idempotently and without warnings on repeated calls:
+ *
+ * - gradients (all backends): `Conv3DBackpropInputV2` (so `tf.conv3dTranspose` trains); Conv2D/Conv3D with
+ *   dilation > 1 (dilation 1 keeps tfjs's gradient);
+ * - cpu: `ResizeBilinearGrad` and `ResizeNearestNeighborGrad` that honour `halfPixelCenters` and have the right
+ *   output shape;
+ * - wasm: the same two resize gradients; `Conv3DBackpropInputV2` (conv3d dx, conv3dTranspose),
+ *   `Conv3DBackpropFilterV2` (wrong with stride 2) and the missing `Conv2DBackpropFilter`, all rebuilt from the
+ *   forward convolutions; `MaxPool3D`, `MaxPool3DGrad` and `MaxPoolGrad` that handle windows whose maximum is
+ *   negative (wasm's return 1.18e−38 and drop their gradient).
+ *
+ * A backend's kernels are replaced only once its package has been imported (else its own registration, coming
+ * later, would win), so call this after loading and selecting a backend; later calls patch newly loaded ones.
+ * webgl/webgpu kernels are left as they are.
+ *
+ * @example
+ * ```ts
+ * await tf.setBackend("wasm");
+ * registerKernelFixes();
+ * ```
+ */
+export function registerKernelFixes(): void {
+  if (!gradientsRegistered) {
+    gradientsRegistered = true;
+    registerConvGradients();
+    tf.registerGradient(conv3dBackpropInputGradConfig);
+  }
+  for (const [backend, kernels] of Object.entries(BACKEND_KERNELS)) {
+    if (patchedBackends.has(backend) || tf.getKernel("Conv3D", backend) === undefined) continue;
+    kernels().forEach(replaceKernel);
+    patchedBackends.add(backend);
+  }
+}
+
+/** Backends whose kernels `registerKernelFixes` has replaced so far (for the backend selector's report). */
+export function fixedBackends(): string[] {
+  return [...patchedBackends].sort();
+}

@@ -1,0 +1,219 @@
+/**
+ * 3D resizing (trilinear / nearest) with gradients, and a corrected `ResizeBilinearGrad` kernel.
+ *
+ * tfjs 4.22's `ResizeBilinearGrad` ignores `halfPixelCenters` on every backend, and the cpu one labels its output
+ * [b, w, h, c] (non-square inputs fail); its `ResizeNearestNeighborGrad` is wrong with `halfPixelCenters` (cpu,
+ * wasm) and, on cpu, for any batch > 1. The kernels here are the exact adjoints of tfjs's forward resizes.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import { kernelInput, readFloat32, writeOutput } from "./_util.ts";
+import { registerKernelFixes } from "./register.ts";
+
+/** Source coordinate sampling of a 1D linear resize: for each output index, two source indices and weights. */
+interface LinearTaps {
+  lo: Int32Array;
+  hi: Int32Array;
+  frac: Float32Array;
+}
+
+/**
+ * TensorFlow's (and tfjs's forward) 1D rule: scale = (in − 1)/(out − 1) with alignCorners (out > 1), else in/out;
+ * src = (i + ½)·scale − ½ with halfPixelCenters, else i·scale; lo = max(⌊src⌋, 0), hi = min(⌈src⌉, in − 1),
+ * weight of hi = src − ⌊src⌋.
+ */
+function linearTaps(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): LinearTaps {
+  const scale = alignCorners && outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
+  const lo = new Int32Array(outSize), hi = new Int32Array(outSize), frac = new Float32Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    const src = halfPixelCenters ? (i + 0.5) * scale - 0.5 : i * scale;
+    const f = Math.floor(src);
+    lo[i] = Math.max(f, 0);
+    hi[i] = Math.min(Math.ceil(src), inSize - 1);
+    frac[i] = src - f;
+  }
+  return { lo, hi, frac };
+}
+
+/** Adjoint of 2D bilinear resize on host arrays: scatters each dy element to its 4 source pixels (NHWC). */
+export function resizeBilinearGradHost(
+  dy: Float32Array,
+  dyShape: readonly number[],
+  imageShape: readonly number[],
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): Float32Array {
+  const [n, inH, inW, c] = imageShape;
+  const [, outH, outW] = dyShape;
+  const ty = linearTaps(inH, outH, alignCorners, halfPixelCenters);
+  const tx = linearTaps(inW, outW, alignCorners, halfPixelCenters);
+  const dx = new Float32Array(n * inH * inW * c);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < outH; y++) {
+      const fy = ty.frac[y], top = (b * inH + ty.lo[y]) * inW, bottom = (b * inH + ty.hi[y]) * inW;
+      for (let x = 0; x < outW; x++) {
+        const fx = tx.frac[x], l = tx.lo[x], r = tx.hi[x];
+        const src = ((b * outH + y) * outW + x) * c;
+        const tl = (top + l) * c, tr = (top + r) * c, bl = (bottom + l) * c, br = (bottom + r) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const g = dy[src + ch];
+          const gTop = g * (1 - fy), gBottom = g * fy;
+          dx[tl + ch] += gTop * (1 - fx);
+          dx[tr + ch] += gTop * fx;
+          dx[bl + ch] += gBottom * (1 - fx);
+          dx[br + ch] += gBottom * fx;
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** Builds a corrected `ResizeBilinearGrad` kernel config for a host-memory backend (`"cpu"`, `"wasm"`). */
+export function resizeBilinearGradConfig(backendName: string): tf.KernelConfig {
+  return {
+    kernelName: "ResizeBilinearGrad",
+    backendName,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const be = backend as tf.KernelBackend;
+      const images = kernelInput(inputs, "images", "ResizeBilinearGrad");
+      const dy = kernelInput(inputs, "dy", "ResizeBilinearGrad");
+      const a = attrs as unknown as { alignCorners?: boolean; halfPixelCenters?: boolean };
+      const dx = resizeBilinearGradHost(
+        readFloat32(be, dy, "dy"),
+        dy.shape,
+        images.shape,
+        a.alignCorners ?? false,
+        a.halfPixelCenters ?? false,
+      );
+      return writeOutput(be, dx, [...images.shape]);
+    },
+  };
+}
+
+/**
+ * tfjs's forward nearest rule per axis: ratio as for bilinear; src = (i + ½)·ratio with halfPixelCenters, else
+ * i·ratio; index = round(src) with alignCorners, else ⌊src⌋, clamped to [0, in − 1].
+ */
+function nearestTaps(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): Int32Array {
+  const scale = alignCorners && outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
+  const taps = new Int32Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    const src = halfPixelCenters ? scale * (i + 0.5) : scale * i;
+    taps[i] = Math.max(0, Math.min(inSize - 1, alignCorners ? Math.round(src) : Math.floor(src)));
+  }
+  return taps;
+}
+
+/** Adjoint of 2D nearest-neighbour resize on host arrays: adds each dy element to its source pixel (NHWC). */
+export function resizeNearestGradHost(
+  dy: Float32Array,
+  dyShape: readonly number[],
+  imageShape: readonly number[],
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): Float32Array {
+  const [n, inH, inW, c] = imageShape;
+  const [, outH, outW] = dyShape;
+  const ty = nearestTaps(inH, outH, alignCorners, halfPixelCenters);
+  const tx = nearestTaps(inW, outW, alignCorners, halfPixelCenters);
+  const dx = new Float32Array(n * inH * inW * c);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < outH; y++) {
+      for (let x = 0; x < outW; x++) {
+        const src = ((b * outH + y) * outW + x) * c, dst = ((b * inH + ty[y]) * inW + tx[x]) * c;
+        for (let ch = 0; ch < c; ch++) dx[dst + ch] += dy[src + ch];
+      }
+    }
+  }
+  return dx;
+}
+
+/** Builds a corrected `ResizeNearestNeighborGrad` kernel config for a host-memory backend (`"cpu"`, `"wasm"`). */
+export function resizeNearestGradConfig(backendName: string): tf.KernelConfig {
+  return {
+    kernelName: "ResizeNearestNeighborGrad",
+    backendName,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const be = backend as tf.KernelBackend;
+      const images = kernelInput(inputs, "images", "ResizeNearestNeighborGrad");
+      const dy = kernelInput(inputs, "dy", "ResizeNearestNeighborGrad");
+      const a = attrs as unknown as { alignCorners?: boolean; halfPixelCenters?: boolean };
+      const dx = resizeNearestGradHost(
+        readFloat32(be, dy, "dy"),
+        dy.shape,
+        images.shape,
+        a.alignCorners ?? false,
+        a.halfPixelCenters ?? false,
+      );
+      return writeOutput(be, dx, [...images.shape]);
+    },
+  };
+}
+
+/** Interpolation of {@link resize3d}. */
+export type Resize3dMethod = "trilinear" | "nearest";
+
+/** Options of {@link resize3d}. */
+export interface Resize3dOptions {
+  /** `"trilinear"` (default) or `"nearest"`. */
+  method?: Resize3dMethod;
+  /** Map the corner voxel centres of input and output onto each other (default false). */
+  alignCorners?: boolean;
+  /** Sample at voxel centres, src = (i + ½)·in/out − ½ (default false; exclusive with alignCorners). */
+  halfPixelCenters?: boolean;
+}
+
+/**
+ * Resizes the three spatial axes of an NDHWC tensor to `size` = [depth, height, width], differentiably.
+ *
+ * Per axis (in → out voxels), output index i samples source coordinate src:
+ * - `alignCorners`: src = i·(in − 1)/(out − 1) (0 when out = 1) — PyTorch `align_corners=True`;
+ * - `halfPixelCenters`: src = (i + ½)·in/out − ½ — PyTorch `align_corners=False` (trilinear) and
+ *   `mode="nearest-exact"` (nearest);
+ * - neither (TensorFlow 1 legacy): src = i·in/out — PyTorch `mode="nearest"` for nearest.
+ *
+ * Trilinear blends the two neighbours ⌊src⌋, ⌈src⌉ clamped to [0, in − 1] with weight src − ⌊src⌋; nearest takes
+ * ⌊src⌋ (round(src) with alignCorners), clamped. The resize is separable: one tfjs 2D resize over (height, width),
+ * then one over depth (calls `registerKernelFixes`). Gradients flow through tfjs's `ResizeBilinearGrad`/`ResizeNearestNeighborGrad`, which are
+ * only correct on the backends fixed by `registerKernelFixes` (cpu, wasm; not webgl/webgpu).
+ *
+ * @example
+ * ```ts
+ * const y = resize3d(tf.ones([1, 4, 5, 6, 2]), [8, 10, 3], { halfPixelCenters: true }); // [1, 8, 10, 3, 2]
+ * ```
+ */
+export function resize3d(
+  x: tf.Tensor5D,
+  size: readonly [number, number, number],
+  options: Resize3dOptions = {},
+): tf.Tensor5D {
+  registerKernelFixes();
+  const { method = "trilinear", alignCorners = false, halfPixelCenters = false } = options;
+  if (x.rank !== 5) throw new Error(`resize3d: input must be rank 5 (NDHWC), got shape [${x.shape}]`);
+  if (size.length !== 3 || size.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new Error(`resize3d: size must be 3 positive integers [depth, height, width], got [${size}]`);
+  }
+  if (method !== "trilinear" && method !== "nearest") {
+    throw new Error(`resize3d: method must be "trilinear" or "nearest", got ${JSON.stringify(method)}`);
+  }
+  if (alignCorners && halfPixelCenters) {
+    throw new Error("resize3d: alignCorners and halfPixelCenters cannot both be true");
+  }
+  const [n, d, h, w, c] = x.shape;
+  const [od, oh, ow] = size;
+  const resize2d = (t: tf.Tensor4D, to: [number, number]) =>
+    method === "trilinear"
+      ? tf.image.resizeBilinear(t, to, alignCorners, halfPixelCenters)
+      : tf.image.resizeNearestNeighbor(t, to, alignCorners, halfPixelCenters);
+  return tf.tidy(() => {
+    let t: tf.Tensor = x;
+    if (oh !== h || ow !== w) t = resize2d(tf.reshape(t, [n * d, h, w, c]), [oh, ow]);
+    if (od !== d) {
+      // A same-size axis is reproduced exactly under every sampling rule, so (depth, height·width) works.
+      t = resize2d(tf.reshape(t, [n, d, oh * ow, c]), [od, oh * ow]);
+    }
+    return tf.reshape(t, [n, od, oh, ow, c]);
+  });
+}
