@@ -1,0 +1,57 @@
+/** The command line as a user runs it: separate processes, exit codes, printed lines, files written. */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env,
+  }).output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test("cli graph toynet prints the parameter count and writes graph.json, graph.html and a TensorBoard event file", async () => {
+  const dir = await Deno.makeTempDir();
+  const r = await cli(["graph", "toynet", "--input-shape", "1,32,32,32,1", "--out", dir]);
+  assertEquals(r.code, 0, r.stderr);
+  assert(r.stderr.includes("backend: cpu"), r.stderr);
+  // conv 27·1·10 + bn 4·10 + conv 10·2 + bn 4·2; moving mean/variance (24) are not trainable
+  assert(r.stdout.includes("ToyNet: 338 parameters (314 trainable)"), r.stdout);
+  const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  assertEquals(files.filter((f) => !f.startsWith("events.out.tfevents.")), ["graph.html", "graph.json"]);
+  assertEquals(files.filter((f) => f.startsWith("events.out.tfevents.")).length, 1);
+  const json = JSON.parse(await Deno.readTextFile(`${dir}/graph.json`));
+  assertEquals(json.parameters, 338);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli errors are one clear line with exit code 1: unknown network (did you mean), bad shape, missing file, bad backend", async () => {
+  const typo = await cli(["graph", "toynett", "--input-shape", "1,8,8,8,1", "--out", "/tmp/unused"]);
+  assertEquals(typo.code, 1);
+  assert(typo.stderr.includes('unknown network "toynett"; did you mean "toynet"?'), typo.stderr);
+  assert(!typo.stderr.includes("    at "), "no stack trace");
+  const shape = await cli(["graph", "toynet", "--input-shape", "1,x,8"]);
+  assert(shape.code !== 0);
+  assert(shape.stderr.includes('--input-shape "1,x,8": expected comma-separated positive integers'), shape.stderr);
+  const missing = await cli(["import-weights", "/nonexistent/model.json", "--out", "/tmp/x.safetensors"]);
+  assertEquals(missing.code, 1);
+  assert(missing.stderr.includes("/nonexistent/model.json"), missing.stderr);
+  assert(!missing.stderr.includes("    at "), "no stack trace");
+  const backend = await cli(["networks"], { NIFTYTS_BACKEND: "tpu" });
+  assertEquals(backend.code, 0, "commands without tensors do not touch the backend");
+  const graph = await cli(["graph", "toynet", "--input-shape", "1,8,8,8,1", "--out", "/tmp/unused"], {
+    NIFTYTS_BACKEND: "tpu",
+  });
+  assertEquals(graph.code, 1);
+  assert(graph.stderr.includes('unknown backend "tpu" (from NIFTYTS_BACKEND): expected one of cpu, wasm, webgpu'), graph.stderr);
+});
+
+Deno.test("cli networks lists toynet and meshnet; --help describes every command", async () => {
+  const list = await cli(["networks"]);
+  assert(/^meshnet\s/m.test(list.stdout) && /^toynet\s/m.test(list.stdout), list.stdout);
+  const help = await cli(["--help"]);
+  for (const command of ["graph", "import-weights", "networks", "demo"]) assert(help.stdout.includes(command), command);
+});
