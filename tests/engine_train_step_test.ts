@@ -10,7 +10,7 @@ function phantomBatch(size: number) {
   const p = makePhantom(size, 5);
   return {
     x: tf.tensor5d(p.image, [1, size, size, size, 1]),
-    y: tf.oneHot(tf.tensor1d(p.labels, "int32"), 3).reshape([1, size, size, size, 3]),
+    y: tf.tidy(() => tf.oneHot(tf.tensor1d(p.labels, "int32"), 3).reshape([1, size, size, size, 3])),
   };
 }
 

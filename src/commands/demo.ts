@@ -80,7 +80,9 @@ export async function demoCommand(
   const store = new VariableStore({ seed: 7 });
   const optimizer = tf.train.adam(0.05);
   const inputs = train.map(asInput);
-  const targets = train.map((p) => tf.oneHot(tf.tensor1d(p.labels, "int32"), 3).reshape([1, size, size, size, 3]));
+  const targets = train.map((p) =>
+    tf.tidy(() => tf.oneHot(tf.tensor1d(p.labels, "int32"), 3).reshape([1, size, size, size, 3]))
+  );
   const progress = new Progress(iterations);
   for (let it = 1; it <= iterations; it++) {
     const k = (it - 1) % train.length;
@@ -93,9 +95,12 @@ export async function demoCommand(
   }
   tf.dispose([...inputs, ...targets]);
 
-  const predict = (s: VariableStore) =>
-    tf.tidy(() => applyNetwork(network, [asInput(heldOut)], { store: s }).argMax(-1).flatten())
-      .dataSync() as Int32Array;
+  const predict = (s: VariableStore) => {
+    const labels = tf.tidy(() => applyNetwork(network, [asInput(heldOut)], { store: s }).argMax(-1).flatten());
+    const values = labels.dataSync() as Int32Array;
+    labels.dispose();
+    return values;
+  };
   const predicted = predict(store);
   const dice = diceScores(predicted, heldOut.labels, [1, 2]);
   log(`held-out Dice: label 1 ${dice[0].toFixed(3)}, label 2 ${dice[1].toFixed(3)}`);

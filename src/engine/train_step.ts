@@ -49,6 +49,8 @@ export async function optimizerSlots(
     const path = byEngineName.get(name.slice(0, slash));
     const key = path ? `${path}/${kind}/${name.slice(slash + 1)}` : `${kind}/${name}`;
     out.set(key, { dtype: "float32", shape: [...tensor.shape], data: Float32Array.from(await tensor.data()) });
+    // Slots are the optimizer's own variables; anything else (the step counter) is a fresh tensor made for us.
+    if (!(tensor instanceof tf.Variable)) tensor.dispose();
   }
   return out;
 }
