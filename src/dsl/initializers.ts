@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { RandomStream } from "./random.ts";
+import type { RandomStream } from "./random.ts";
 
 /** How the initial values of a variable are drawn. */
 export type InitializerSpec =
