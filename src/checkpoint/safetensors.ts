@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { fromLittleEndian, holdsDType, ITEM_SIZE, toLittleEndian } from "./_bytes.ts";
-import { writeFileAtomic } from "./_atomic_write.ts";
+import { writeFileAtomic } from "../util/atomic_write.ts";
 import { CheckpointError } from "./errors.ts";
 import { type HostDType, type NamedTensor, type NamedTensors, sizeOf } from "./named_tensors.ts";
 

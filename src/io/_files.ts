@@ -33,18 +33,3 @@ export function gzip(bytes: Uint8Array): Uint8Array {
   const out = gzipSync(bytes, { level: 6 });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
-
-/** Writes a file atomically: a temporary file in the same folder, then a rename, so a failure never leaves half a file. */
-export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
-  const name = slash >= 0 ? path.slice(slash + 1) : path;
-  const tmp = `${dir}/.${name}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new Error(`cannot write "${path}": ${(e as Error).message}`);
-  }
-}

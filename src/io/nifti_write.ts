@@ -8,7 +8,8 @@ import type { Image, NiftiDatatype, VoxelData } from "./image.ts";
 import { voxelCount } from "./image.ts";
 import { datatypeByName, type DatatypeInfo, isIntegerDatatype } from "./datatypes.ts";
 import { affineToQform } from "../geometry/affine.ts";
-import { gzip, writeAtomic } from "./_files.ts";
+import { gzip } from "./_files.ts";
+import { writeFileAtomic } from "../util/atomic_write.ts";
 
 /** Options for {@link encodeNifti1} and {@link writeNifti}. */
 export interface WriteNiftiOptions {
@@ -237,5 +238,5 @@ export async function writeNifti(path: string, image: Image, options: WriteNifti
     throw new Error(`cannot write "${path}": output must end in .nii or .nii.gz`);
   }
   const bytes = encodeNifti1(image, options);
-  await writeAtomic(path, options.gzip ?? /\.gz$/i.test(path) ? gzip(bytes) : bytes);
+  await writeFileAtomic(path, options.gzip ?? /\.gz$/i.test(path) ? gzip(bytes) : bytes);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { NetworkGraph } from "../dsl/graph_types.ts";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "../util/atomic_write.ts";
 import { graphHtml } from "./graph_html.ts";
 import { graphJson } from "./graph_json.ts";
 import { graphDef } from "./tensorboard/graph_def.ts";
