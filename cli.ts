@@ -12,6 +12,8 @@ import { VERSION } from "./src/version.ts";
 import { graphCommand, parseShape } from "./src/commands/graph.ts";
 import { importWeightsCommand } from "./src/commands/import_weights.ts";
 import { demoCommand } from "./src/commands/demo.ts";
+import { evaluateCommand } from "./src/commands/evaluate.ts";
+import { convertCommand, infoCommand, parseConvertFlags } from "./src/io/cli_commands.ts";
 import { getNetwork, networkNames } from "./networks/mod.ts";
 
 function positiveInt(value: string): number {
@@ -65,6 +67,37 @@ program.command("import-weights")
       for (const line of await importWeightsCommand(modelJson, o)) console.log(line);
     },
   );
+
+program.command("info")
+  .description("print a readable header summary of an image (NIfTI file, DICOM file or folder)")
+  .argument("<file>", "image file or DICOM folder")
+  .action(async (file: string) => console.log(await infoCommand(file)));
+
+program.command("convert")
+  .description("read any supported image, optionally reorient/resample/conform, write NIfTI")
+  .argument("<input>", "NIfTI file, DICOM file or DICOM folder")
+  .argument("<output>", "output .nii or .nii.gz")
+  .option("--axcodes <codes>", "reorient without resampling, e.g. RAS")
+  .option("--pixdim <mm>", "resample to voxel size, e.g. 1,1,1 (one number: isotropic)")
+  .option("--order <n>", "interpolation order 0 (nearest), 1 (linear) or 3 (cubic B-spline)")
+  .option("--conform <spec>", "conform to size,voxel[,axcodes], e.g. 256,1,LIA")
+  .option("--datatype <type>", "output datatype, e.g. float32, int16, uint8")
+  .action(async (input: string, output: string, flags: Record<string, string>) => {
+    console.log(await convertCommand(input, output, parseConvertFlags(flags)));
+  });
+
+program.command("evaluate")
+  .description("segmentation metrics per subject and label, written as CSV (+ _summary.csv)")
+  .requiredOption("--seg <path>", "segmentation file or folder")
+  .requiredOption("--ref <path>", "reference file or folder (paired by subject id)")
+  .requiredOption("--evaluations <names>", "comma-separated metrics, e.g. dice,hausdorff95_distance")
+  .option("--evaluation-units <unit>", "foreground, label or cc (comma-separated for several)", "foreground")
+  .option("--seg-postfix <text>", "stripped from segmentation file names to get the subject id", "_niftynet_out")
+  .option("--ref-postfix <text>", "stripped from reference file names", "")
+  .requiredOption("--csv <file>", "output CSV")
+  .action(async (o: Parameters<typeof evaluateCommand>[0]) => {
+    for (const line of await evaluateCommand(o)) console.log(line);
+  });
 
 program.command("networks")
   .description("list the registered networks")

@@ -46,12 +46,45 @@ Deno.test("cli errors are one clear line with exit code 1: unknown network (did 
     NIFTYTS_BACKEND: "tpu",
   });
   assertEquals(graph.code, 1);
-  assert(graph.stderr.includes('unknown backend "tpu" (from NIFTYTS_BACKEND): expected one of cpu, wasm, webgpu'), graph.stderr);
+  assert(
+    graph.stderr.includes('unknown backend "tpu" (from NIFTYTS_BACKEND): expected one of cpu, wasm, webgpu'),
+    graph.stderr,
+  );
 });
 
 Deno.test("cli networks lists toynet and meshnet; --help describes every command", async () => {
   const list = await cli(["networks"]);
   assert(/^meshnet\s/m.test(list.stdout) && /^toynet\s/m.test(list.stdout), list.stdout);
   const help = await cli(["--help"]);
-  for (const command of ["graph", "import-weights", "networks", "demo"]) assert(help.stdout.includes(command), command);
+  for (const command of ["graph", "import-weights", "networks", "demo", "info", "convert", "evaluate"]) {
+    assert(help.stdout.includes(command), command);
+  }
+});
+
+Deno.test("cli convert reorients a NIfTI file and info reports the new axcodes; a bad flag is one clear line", async () => {
+  const dir = await Deno.makeTempDir();
+  const { writeNifti } = await import("../src/io/mod.ts");
+  await writeNifti(
+    `${dir}/in.nii.gz`,
+    {
+      data: new Float32Array(4 * 3 * 2).map((_, i) => i),
+      shape: [4, 3, 2, 1, 1],
+      ndim: 3,
+      affine: [[-2, 0, 0, 10], [0, 1, 0, 0], [0, 0, 1.5, 0], [0, 0, 0, 1]],
+      pixdim: [2, 1, 1.5],
+      datatype: "float32",
+      affineSource: "sform",
+    } as import("../src/io/mod.ts").Image,
+  );
+  const converted = await cli(["convert", `${dir}/in.nii.gz`, `${dir}/ras.nii.gz`, "--axcodes", "RAS"]);
+  assertEquals(converted.code, 0, converted.stderr);
+  const info = await cli(["info", `${dir}/ras.nii.gz`]);
+  assertEquals(info.code, 0, info.stderr);
+  assert(/axcodes\s+RAS/.test(info.stdout), info.stdout);
+  assert(/dimensions\s+4 x 3 x 2/.test(info.stdout), info.stdout);
+  const bad = await cli(["convert", `${dir}/in.nii.gz`, `${dir}/x.nii.gz`, "--pixdim", "1,x,1"]);
+  assertEquals(bad.code, 1);
+  assert(bad.stderr.includes('invalid --pixdim "1,x,1"'), bad.stderr);
+  assertEquals((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), ["in.nii.gz", "ras.nii.gz"]);
+  await Deno.remove(dir, { recursive: true });
 });

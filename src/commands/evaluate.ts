@@ -1,0 +1,105 @@
+/**
+ * `cli.ts evaluate --seg <file|dir> --ref <file|dir> --evaluations dice,… [--evaluation-units …] --csv out.csv`:
+ * segmentation metrics per subject (and label), one CSV row each, plus mean/stdev summary rows in
+ * `<out>_summary.csv`. Files in folders are paired by subject id: the file name without `.nii[.gz]`/`.hdr`/`.img`
+ * and without the postfix (`--seg-postfix`, default NiftyNet's `_niftynet_out`).
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { readImage } from "../io/mod.ts";
+import type { Image } from "../io/image.ts";
+import { voxelSizes } from "../geometry/mod.ts";
+import { evaluatePair, type EvaluationRow, formatCsv, summarizeRows } from "../evaluation/mod.ts";
+import type { Volume } from "../evaluation/types.ts";
+import { writeFileAtomic } from "../util/atomic_write.ts";
+
+/** Options of {@link evaluateCommand}, named like the CLI flags. */
+export interface EvaluateCommandOptions {
+  readonly seg: string;
+  readonly ref: string;
+  readonly evaluations: string;
+  readonly evaluationUnits?: string;
+  readonly csv: string;
+  readonly segPostfix?: string;
+  readonly refPostfix?: string;
+}
+
+const IMAGE_FILE = /\.(nii(\.gz)?|hdr)$/i;
+
+function subjectId(file: string, postfix: string): string {
+  const stem = basename(file).replace(IMAGE_FILE, "");
+  return postfix && stem.endsWith(postfix) ? stem.slice(0, -postfix.length) : stem;
+}
+
+async function listImages(path: string, postfix: string, role: string): Promise<Map<string, string>> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    throw new Error(`--${role} "${path}": no such file or folder`);
+  }
+  const files = info.isDirectory
+    ? [...Deno.readDirSync(path)].filter((e) => e.isFile && IMAGE_FILE.test(e.name)).map((e) => join(path, e.name))
+    : [path];
+  if (files.length === 0) throw new Error(`--${role} "${path}": no .nii, .nii.gz or .hdr files`);
+  const out = new Map<string, string>();
+  for (const f of files.sort()) {
+    const id = subjectId(f, postfix);
+    if (out.has(id)) throw new Error(`--${role}: subject "${id}" has two files: "${out.get(id)}" and "${f}"`);
+    out.set(id, f);
+  }
+  return out;
+}
+
+/** A 3D label image as the evaluation's row-major volume: x-fastest data read as shape [z, y, x]. */
+function toVolume(image: Image, file: string): Volume {
+  const [x, y, z, t, c] = image.shape;
+  if (t * c !== 1) throw new Error(`"${file}": expected a 3D label map, got shape [${image.shape}]`);
+  const [sx, sy, sz] = voxelSizes(image.affine);
+  return { data: image.data as ArrayLike<number>, shape: [z, y, x], spacing: [sz, sy, sx] };
+}
+
+function sameGrid(a: Image, b: Image): boolean {
+  return a.shape.every((d, i) => d === b.shape[i]) &&
+    a.affine.every((row, i) => row.every((v, j) => Math.abs(v - b.affine[i][j]) <= 1e-3));
+}
+
+/** Evaluates every subject, writes the CSV and summary atomically, returns the lines to print. */
+export async function evaluateCommand(o: EvaluateCommandOptions): Promise<string[]> {
+  const segs = await listImages(o.seg, o.segPostfix ?? "_niftynet_out", "seg");
+  const refs = await listImages(o.ref, o.refPostfix ?? "", "ref");
+  const single = segs.size === 1 && refs.size === 1;
+  const pairs = single ? [[[...refs.keys()][0], [...segs.values()][0], [...refs.values()][0]]] : [...segs].map(
+    ([id, seg]) => {
+      const ref = refs.get(id);
+      if (!ref) throw new Error(`subject "${id}": segmentation "${seg}" has no reference in "${o.ref}"`);
+      return [id, seg, ref];
+    },
+  );
+  const evaluations = o.evaluations.split(",").map((s) => s.trim()).filter(Boolean);
+  const rows: EvaluationRow[] = [];
+  for (const [id, segFile, refFile] of pairs) {
+    const [seg, ref] = [await readImage(segFile), await readImage(refFile)];
+    if (!sameGrid(seg, ref)) {
+      throw new Error(`subject "${id}": "${segFile}" and "${refFile}" are not on the same voxel grid (shape/affine)`);
+    }
+    rows.push(...evaluatePair(toVolume(seg, segFile), toVolume(ref, refFile), {
+      evaluations,
+      units: o.evaluationUnits ?? "foreground",
+      subjectId: id,
+    }));
+  }
+  const summary = summarizeRows(rows);
+  const summaryPath = o.csv.replace(/(\.csv)?$/i, "_summary.csv");
+  await writeFileAtomic(o.csv, formatCsv(rows, { evaluations }));
+  await writeFileAtomic(summaryPath, formatCsv(summary, { evaluations }));
+  const lines = [`evaluated ${pairs.length} subject(s), ${rows.length} row(s): ${evaluations.join(", ")}`];
+  for (const r of summary.filter((s) => s.subjectId === "mean")) {
+    lines.push(
+      `  mean ${r.label || "image"}: ` + evaluations.map((m) => `${m} ${r.values[m].toPrecision(4)}`).join(", "),
+    );
+  }
+  lines.push(`wrote ${o.csv}`, `wrote ${summaryPath}`);
+  return lines;
+}
