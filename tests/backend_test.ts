@@ -11,7 +11,10 @@ Deno.test("backend choice: explicit name, else NIFTYTS_BACKEND, else cpu; unknow
     Deno.env.set("NIFTYTS_BACKEND", "wasm");
     assertEquals(requestedBackend(), "wasm");
     assertEquals(requestedBackend("cpu"), "cpu");
-    assertThrows(() => requestedBackend("gpu"), 'unknown backend "gpu" (from --backend): expected one of cpu, wasm, webgpu');
+    assertThrows(
+      () => requestedBackend("gpu"),
+      'unknown backend "gpu" (from --backend): expected one of cpu, wasm, webgpu',
+    );
   } finally {
     if (saved === undefined) Deno.env.delete("NIFTYTS_BACKEND");
     else Deno.env.set("NIFTYTS_BACKEND", saved);

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { computeFans, initialValues, type InitializerSpec, toInitializerSpec } from "../src/dsl/initializers.ts";
+import { computeFans, type InitializerSpec, initialValues, toInitializerSpec } from "../src/dsl/initializers.ts";
 import { RandomStream } from "../src/dsl/random.ts";
 import { VariableStore } from "../src/dsl/mod.ts";
 import { assertThrows } from "./_util.ts";
@@ -42,7 +42,9 @@ const cases: [string, InitializerSpec, { std: number; bound?: number }][] = [
     std: Math.sqrt(2 / (FAN_IN + FAN_OUT)),
     bound: Math.sqrt(6 / (FAN_IN + FAN_OUT)),
   }],
-  ["glorot_normal (variance 2/(fan_in+fan_out))", { type: "glorot_normal" }, { std: Math.sqrt(2 / (FAN_IN + FAN_OUT)) }],
+  ["glorot_normal (variance 2/(fan_in+fan_out))", { type: "glorot_normal" }, {
+    std: Math.sqrt(2 / (FAN_IN + FAN_OUT)),
+  }],
   ["variance_scaling fan_out untruncated", {
     type: "variance_scaling",
     scale: 3,

@@ -15,7 +15,11 @@ import { ConvLayer } from "../layers/mod.ts";
 import { ToyNet } from "../networks/mod.ts";
 import { assertRejects, assertThrows } from "./_util.ts";
 
-const tensor = (values: number[], shape: number[]) => ({ dtype: "float32" as const, shape, data: new Float32Array(values) });
+const tensor = (values: number[], shape: number[]) => ({
+  dtype: "float32" as const,
+  shape,
+  data: new Float32Array(values),
+});
 const build = (net: Parameters<typeof applyNetwork>[0], store: VariableStore, shape: number[]) =>
   tf.tidy(() => void applyNetwork(net, [tf.zeros(shape)], { store }));
 
@@ -24,7 +28,10 @@ Deno.test("restore-initializer maps checkpoint scope MeshNet/ onto MySeg/encoder
   const store = new VariableStore({
     restore: [{ source, sourceName: "mesh.safetensors", mappings: [parseScopeMapping("MeshNet/=MySeg/encoder/")] }],
   });
-  const encoder = new FunctionLayer("encoder", (s, x: tf.Tensor) => new ConvLayer(2, { name: "conv_3", kernelSize: 1 }).apply(s, x));
+  const encoder = new FunctionLayer(
+    "encoder",
+    (s, x: tf.Tensor) => new ConvLayer(2, { name: "conv_3", kernelSize: 1 }).apply(s, x),
+  );
   const head = new ConvLayer(3, { name: "head", kernelSize: 1 });
   const net = new FunctionLayer("MySeg", (s, x: tf.Tensor) => head.apply(s, encoder.apply(s, x)));
   // The head is outside the mapping: the rule does not cover it, so it is initialized.
@@ -38,7 +45,10 @@ Deno.test("restore-initializer maps checkpoint scope MeshNet/ onto MySeg/encoder
 });
 
 Deno.test("vars_to_restore regex restores only matching variables; a matching variable missing from the file is an error", () => {
-  const source: NamedTensors = new Map([["N/a/w", tensor([5, 6], [1, 1, 1, 2])], ["N/b/w", tensor([7, 8], [1, 1, 2, 1])]]);
+  const source: NamedTensors = new Map([["N/a/w", tensor([5, 6], [1, 1, 1, 2])], [
+    "N/b/w",
+    tensor([7, 8], [1, 1, 2, 1]),
+  ]]);
   const a = new ConvLayer(2, { name: "a", kernelSize: 1 }), b = new ConvLayer(1, { name: "b", kernelSize: 1 });
   const net = new FunctionLayer("N", (s, x: tf.Tensor) => b.apply(s, a.apply(s, x)));
   const store = new VariableStore({ restore: [{ source, sourceName: "ckpt", include: /\/a\// }] });
@@ -70,8 +80,10 @@ Deno.test("a layer restores itself from a checkpoint scope wherever it sits (per
   const block = new ConvLayer(2, { name: "mine", kernelSize: 1 }).restoreFrom(source, "Pretrained/block", {
     sourceName: "pre.safetensors",
   });
-  const net = new FunctionLayer("Outer", (s, x: tf.Tensor) =>
-    new FunctionLayer("stage", (s2, y: tf.Tensor) => block.apply(s2, y)).apply(s, x));
+  const net = new FunctionLayer(
+    "Outer",
+    (s, x: tf.Tensor) => new FunctionLayer("stage", (s2, y: tf.Tensor) => block.apply(s2, y)).apply(s, x),
+  );
   const store = new VariableStore();
   build(net, store, [1, 2, 2, 1]);
   assertEquals([...store.get("Outer/stage/mine/w")!.variable.dataSync()], [9, 8]);
@@ -85,7 +97,10 @@ Deno.test("checkpoint round trip: save ToyNet with metadata, resume into a fresh
   const store = new VariableStore({ seed: 3 });
   build(net, store, [1, 4, 4, 4, 1]);
   const path = `${dir}/ckpt.safetensors`;
-  const slots = new Map([["ToyNet/conv_input_bn_relu/conv_/w/Adam/m", tensor(new Array(270).fill(0.5), [3, 3, 3, 1, 10])]]);
+  const slots = new Map([[
+    "ToyNet/conv_input_bn_relu/conv_/w/Adam/m",
+    tensor(new Array(270).fill(0.5), [3, 3, 3, 1, 10]),
+  ]]);
   await saveCheckpoint(path, store, { iteration: 12, network: "toynet", config: { lr: 0.1 }, slots });
   const loaded = await readCheckpoint(path);
   assertEquals(loaded.info.iteration, 12);

@@ -63,7 +63,6 @@ Deno.test("a shared layer applied to an input with other channels fails naming b
   const net = new FunctionLayer("N", (s, x: tf.Tensor) => conv.apply(s, tf.concat([conv.apply(s, x), x], -1)));
   assertThrows(
     () => tf.tidy(() => void applyNetwork(net, [tf.ones([1, 4, 4, 4, 1])], { store })),
-
     'variable "N/c/w" exists with shape [3,3,3,1,2], requested again with [3,3,3,3,2]',
   );
   store.dispose();
@@ -81,7 +80,6 @@ Deno.test("two different layer objects cannot claim one scope, and invalid names
   const net2 = new FunctionLayer("N", (s, x: tf.Tensor) => a.apply(s, c.apply(s, x)));
   assertThrows(
     () => tf.tidy(() => void applyNetwork(net2, [tf.ones([1, 4, 4, 2])], { store })),
-
     'two layers claim scope "N/c"',
   );
   assertThrows(() => new ConvLayer(2, { name: "a/b" }), 'invalid layer name "a/b"');

@@ -19,15 +19,19 @@ Deno.test({
     const logits = applyNetwork(net, [x], { store });
     // The first conv layer's output from the stored variables, as the DSL computes it.
     const first = tf.tidy(() => {
-      const w = store.get("MeshNet/conv_0_relu/conv_/w")!.variable, b = store.get("MeshNet/conv_0_relu/conv_/b")!.variable;
+      const w = store.get("MeshNet/conv_0_relu/conv_/w")!.variable,
+        b = store.get("MeshNet/conv_0_relu/conv_/b")!.variable;
       return tf.relu(tf.add(tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 1, "same"), b));
     });
     await saveCheckpoint(`${dir}/model.safetensors`, store, { iteration: 3, network: "meshnet" });
-    await writeSafetensors(`${dir}/input.safetensors`, new Map([["input", {
-      dtype: "float32",
-      shape: x.shape,
-      data: x.dataSync() as Float32Array,
-    }]]));
+    await writeSafetensors(
+      `${dir}/input.safetensors`,
+      new Map([["input", {
+        dtype: "float32",
+        shape: x.shape,
+        data: x.dataSync() as Float32Array,
+      }]]),
+    );
     const script = new URL("./reference/checkers/dsl_torch_roundtrip.py", import.meta.url).pathname;
     const { code, stderr } = await new Deno.Command("/usr/bin/python3", {
       args: [script, `${dir}/model.safetensors`, `${dir}/input.safetensors`, `${dir}/out.json`],
@@ -39,7 +43,9 @@ Deno.test({
     assertEquals(torch.metadata.network, "meshnet");
     const firstError = relativeMaxError(first.dataSync(), torch.first_conv);
     const logitError = relativeMaxError(logits.dataSync(), torch.logits);
-    console.log(`PyTorch round trip: first conv rel. error ${firstError.toExponential(2)}, logits ${logitError.toExponential(2)}`);
+    console.log(
+      `PyTorch round trip: first conv rel. error ${firstError.toExponential(2)}, logits ${logitError.toExponential(2)}`,
+    );
     assert(firstError <= 1e-5, `first conv relative error ${firstError}`);
     assert(logitError <= 1e-4, `logits relative error ${logitError}`);
     tf.dispose([x, logits, first]);

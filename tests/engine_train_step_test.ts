@@ -50,7 +50,11 @@ Deno.test("frozen variables (vars_to_freeze regex) do not change; the others do;
   assertEquals(snapshot("ToyNet/conv_input_bn_relu/conv_/w"), before);
   assert(snapshot("ToyNet/conv_output_bn/conv_/w").join() !== beforeOut.join());
   // Only the unfrozen regularized variables count: 0.5/2 · Σw² of conv_output's kernel and its bn (gamma, beta).
-  const expected = ["ToyNet/conv_output_bn/conv_/w", "ToyNet/conv_output_bn/bn_/beta", "ToyNet/conv_output_bn/bn_/gamma"]
+  const expected = [
+    "ToyNet/conv_output_bn/conv_/w",
+    "ToyNet/conv_output_bn/bn_/beta",
+    "ToyNet/conv_output_bn/bn_/gamma",
+  ]
     .reduce((s, p) => s + snapshot(p).reduce((a, v) => a + v * v, 0) * 0.25, 0);
   const reg = store.regularizationLoss();
   assert(Math.abs(reg.dataSync()[0] - expected) < 1e-4 * Math.max(1, expected), `${reg.dataSync()[0]} vs ${expected}`);

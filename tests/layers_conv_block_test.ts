@@ -51,19 +51,27 @@ for (const c of cases) {
       () => tf.sum(tf.mul(applyNetwork(layer, [x], { store, training: true }), r)),
       vars,
     );
-    const gx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(applyNetwork(layer, [input], { store, training: true }), r)))(x);
+    const gx = tf.grad((input: tf.Tensor) =>
+      tf.sum(tf.mul(applyNetwork(layer, [input], { store, training: true }), r))
+    )(x);
     const out = tf.tidy(() => applyNetwork(layer, [x], { store, training: false }));
     // The two training applications above each moved the averages once; recompute the single-step reference.
     const tol = { rtol: 1e-4, atol: 1e-4 };
     assertClose(grads[store.get(`${prefix}/conv_/w`)!.variable.name], num("grad_w"), { ...tol, what: "dL/dw" });
-    assertClose(grads[store.get(`${prefix}/bn_/gamma`)!.variable.name], num("grad_gamma"), { ...tol, what: "dL/dgamma" });
+    assertClose(grads[store.get(`${prefix}/bn_/gamma`)!.variable.name], num("grad_gamma"), {
+      ...tol,
+      what: "dL/dgamma",
+    });
     assertClose(grads[store.get(`${prefix}/bn_/beta`)!.variable.name], num("grad_beta"), { ...tol, what: "dL/dbeta" });
     assertClose(gx, num("grad_x"), { ...tol, what: "dL/dx" });
     const expectedLoss = num("out").reduce((s, v, i) => s + v * num("r")[i], 0);
     assertClose([value.dataSync()[0]], [expectedLoss], { ...tol, what: "loss" });
     // Moving averages after 2 updates with the same batch: m2 = m1 - 0.1 (m1 - batch), m1 from the fixture.
     const twice = (start: number, once: number[]) => once.map((m1) => m1 - 0.1 * (m1 - (m1 - 0.9 * start) / 0.1));
-    assertClose(store.get(`${prefix}/bn_/moving_mean`)!.variable, twice(0, num("moving_mean")), { ...tol, what: "moving mean" });
+    assertClose(store.get(`${prefix}/bn_/moving_mean`)!.variable, twice(0, num("moving_mean")), {
+      ...tol,
+      what: "moving mean",
+    });
     assertClose(store.get(`${prefix}/bn_/moving_variance`)!.variable, twice(1, num("moving_variance")), {
       ...tol,
       what: "moving variance",

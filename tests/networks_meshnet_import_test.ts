@@ -18,7 +18,9 @@ const present = (() => {
     return false;
   }
 })();
-if (!present) console.warn(`MeshNet acceptance tests skipped: ${MODEL_DIR.pathname} is absent (see shared/data/README.md)`);
+if (!present) {
+  console.warn(`MeshNet acceptance tests skipped: ${MODEL_DIR.pathname} is absent (see shared/data/README.md)`);
+}
 
 Deno.test("MeshNet in the DSL has brainchop's 5,598 parameters and layer layout", () => {
   const graph = recordGraph(new MeshNet({ numClasses: 3 }), [[1, 16, 16, 16, 1]]);
@@ -29,7 +31,8 @@ Deno.test("MeshNet in the DSL has brainchop's 5,598 parameters and layer layout"
 });
 
 Deno.test({
-  name: "brainchop MeshNet imported into the DSL gives tfjs-layers' own logits on random 64³ input (max abs diff ≤ 1e-4)",
+  name:
+    "brainchop MeshNet imported into the DSL gives tfjs-layers' own logits on random 64³ input (max abs diff ≤ 1e-4)",
   ignore: !present,
   fn: async () => {
     const dir = await Deno.makeTempDir();
