@@ -31,11 +31,14 @@ export function requestedBackend(name?: string): BackendName {
  * Switches tfjs to the requested backend and returns its name; a clear error when it cannot start (e.g. webgpu
  * without an adapter).
  */
-export async function useBackend(name?: string): Promise<BackendName> {
+export async function useBackend(
+  name?: string,
+  { loaders = backendLoaders }: { loaders?: Readonly<Record<string, () => Promise<unknown>>> } = {},
+): Promise<BackendName> {
   const backend = requestedBackend(name);
   if (tf.getBackend() !== backend) {
     try {
-      await backendLoaders[backend]();
+      await loaders[backend]();
     } catch (e) {
       throw new Error(`backend "${backend}" is unavailable: cannot load its package (${(e as Error).message})`);
     }

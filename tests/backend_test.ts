@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
 import { requestedBackend, useBackend } from "../src/backend.ts";
-import { assertThrows } from "./_util.ts";
+import { assertRejects, assertThrows } from "./_util.ts";
 
 Deno.test("backend choice: explicit name, else NIFTYTS_BACKEND, else cpu; unknown names are refused", () => {
   const saved = Deno.env.get("NIFTYTS_BACKEND");
@@ -27,4 +27,17 @@ Deno.test("switching to wasm and back to cpu runs ops on each and leaves cpu act
   assertEquals([...tf.add(tf.tensor([1, 2]), 1).dataSync()], [2, 3]);
   assertEquals(await useBackend("cpu"), "cpu");
   assertEquals(tf.getBackend(), "cpu");
+});
+
+Deno.test("a backend whose package cannot load, or that fails to initialize, is refused with a clear message", async () => {
+  await assertRejects(
+    () => useBackend("webgpu", { loaders: { webgpu: () => Promise.reject(new Error("no such module")) } }),
+    'backend "webgpu" is unavailable: cannot load its package (no such module)',
+  );
+  // The package "loads" but never registered a webgpu backend: setBackend fails, and we say so.
+  await assertRejects(
+    () => useBackend("webgpu", { loaders: { webgpu: () => Promise.resolve() } }),
+    'backend "webgpu" is unavailable',
+  );
+  assertEquals(await useBackend("cpu"), "cpu");
 });
