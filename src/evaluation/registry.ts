@@ -15,6 +15,7 @@ import {
 import * as overlap from "./overlap.ts";
 import { meanAbsoluteError, meanSquaredError, psnr, ssim } from "./regression.ts";
 import type { Mask, VoxelData } from "./types.ts";
+import { closestMatch } from "../util/suggest.ts";
 
 /** What a segmentation metric sees: one pair of binary masks, with cached counts and surface distances. */
 export interface SegmentationContext {
@@ -62,27 +63,11 @@ export function metricNames(kind?: MetricDefinition["kind"]): string[] {
   return [...metrics.values()].filter((m) => !kind || m.kind === kind).map((m) => m.name).sort();
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length];
-}
-
 /** Looks a metric up by name, or fails with `unknown evaluation "X"; did you mean "Y"?`. */
 export function getMetric(name: string): MetricDefinition {
   const found = metrics.get(name);
   if (found) return found;
-  let best = "", bestDistance = 4;
-  for (const candidate of metrics.keys()) {
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
+  const best = closestMatch(name, metrics.keys());
   throw new Error(`unknown evaluation "${name}"${best ? `; did you mean "${best}"?` : ""}`);
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
+import { closestMatch } from "../util/suggest.ts";
 
 /** Loss parameters as NiftyNet's `loss_func_params` (snake_case keys). */
 export type LossParams = Readonly<Record<string, number | string | boolean | readonly (readonly number[])[]>>;
@@ -68,33 +69,10 @@ export function numberParam(params: LossParams, key: string, fallback: number, l
 export function checkParams(params: LossParams, known: readonly string[], loss: string): void {
   for (const key of Object.keys(params)) {
     if (known.includes(key)) continue;
-    const hint = closest(key, known);
+    const hint = closestMatch(key, known);
     const allowed = known.length ? known.join(", ") : "none";
     throw new Error(
       `loss_type ${loss}: unknown parameter "${key}"${hint ? `; did you mean "${hint}"?` : ""} (accepted: ${allowed})`,
     );
   }
-}
-
-/** Levenshtein distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length];
-}
-
-/** The candidate nearest to `name` (case-insensitive edit distance ≤ 3), if any. */
-export function closest(name: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined, bestDistance = 4;
-  for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best;
 }

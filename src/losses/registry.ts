@@ -4,7 +4,8 @@
  * @module
  */
 import type { tf } from "../deps.ts";
-import { closest, type LossParams } from "./_util.ts";
+import type { LossParams } from "./_util.ts";
+import { closestMatch } from "../util/suggest.ts";
 import {
   type AutoencoderLoss,
   classificationCrossEntropy,
@@ -90,7 +91,7 @@ export function getLoss<A extends LossApplication = "segmentation">(
   if (!table) throw new Error(`unknown loss application "${application}"; expected one of ${[...registry.keys()]}`);
   const entry = table.get(name);
   if (!entry) {
-    const hint = closest(name, table.keys());
+    const hint = closestMatch(name, table.keys());
     throw new Error(
       `unknown loss_type ${name} for ${application}${hint ? `; did you mean ${hint}?` : ""} ` +
         `(known: ${lossNames(application).join(", ")})`,

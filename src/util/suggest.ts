@@ -24,7 +24,7 @@ export function closestMatch(name: string, candidates: Iterable<string>): string
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= Math.max(3, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 /** `unknown <what> "x"; did you mean "y"? (known: a, b, c)` */
