@@ -1,0 +1,87 @@
+/**
+ * Writing inference results: each subject's output volume is taken back through the preprocessing inverses
+ * (by the caller) and the loader's geometry inverse onto the input file's original grid and affine, written as
+ * `<subject><output_postfix>.nii.gz`, and listed in `inferred.csv` (headerless `subject_id,path` rows, usable as a
+ * `csv_file`). Classification outputs go to a CSV instead.
+ *
+ * @module
+ */
+import type { NiftiDatatype } from "../../io/image.ts";
+import { writeNifti } from "../../io/nifti_write.ts";
+import type { InterpOrder } from "../../geometry/resample.ts";
+import type { ChannelVolume, SubjectId } from "../types.ts";
+import { type ImageGeometry, restoreToOriginal } from "../reader/loader.ts";
+import { joinPath, writeTextAtomic } from "../_files.ts";
+
+/** Options for {@link InferenceWriter}. */
+export interface InferenceWriterOptions {
+  /** INI `save_seg_dir` (default `./output`). */
+  saveSegDir?: string;
+  /** INI `output_postfix` (default `_niftynet_out`). */
+  outputPostfix?: string;
+  /** INI `output_interp_order` (default 0). */
+  outputInterpOrder?: InterpOrder;
+  /** On-disk datatype (default float32). */
+  datatype?: NiftiDatatype;
+}
+
+/** Writes subject outputs as NIfTI on their original grids and keeps `inferred.csv` up to date. */
+export class InferenceWriter {
+  readonly #dir: string;
+  readonly #options: InferenceWriterOptions;
+  readonly #rows = new Map<SubjectId, string>();
+
+  constructor(options: InferenceWriterOptions = {}) {
+    this.#dir = options.saveSegDir ?? "./output";
+    this.#options = options;
+  }
+
+  /** Restores `volume` (on the loaded grid) with `geometry`, writes it, records it; returns the path. */
+  async write(subject: SubjectId, volume: ChannelVolume, geometry: ImageGeometry): Promise<string> {
+    await Deno.mkdir(this.#dir, { recursive: true });
+    const image = restoreToOriginal(volume, geometry, { order: this.#options.outputInterpOrder ?? 0 });
+    const path = joinPath(this.#dir, `${subject}${this.#options.outputPostfix ?? "_niftynet_out"}.nii.gz`);
+    await writeNifti(path, image, { datatype: this.#options.datatype ?? "float32" });
+    this.#rows.set(subject, path);
+    await writeTextAtomic(joinPath(this.#dir, "inferred.csv"), [...this.#rows].map(([s, p]) => `${s},${p}\n`).join(""));
+    return path;
+  }
+}
+
+/** Writes per-subject classification (or any vector) outputs as `subject_id,v0,v1,…` rows, atomically. */
+export async function writeClassificationCsv(
+  path: string,
+  rows: ReadonlyMap<SubjectId, ArrayLike<number>> | Iterable<readonly [SubjectId, ArrayLike<number>]>,
+): Promise<void> {
+  const lines = [...rows].map(([id, v]) => `${id},${Array.from(v).join(",")}\n`);
+  await writeTextAtomic(path, lines.join(""));
+}
+
+/** Collects one output vector per subject from window outputs (mean over windows), for classification. */
+export class ClassificationAggregator {
+  readonly #sums = new Map<SubjectId, { sum: Float64Array; n: number }>();
+
+  /** Adds one window's output vector for a subject. */
+  add(subject: SubjectId, output: ArrayLike<number>): void {
+    let e = this.#sums.get(subject);
+    if (!e) this.#sums.set(subject, e = { sum: new Float64Array(output.length), n: 0 });
+    if (e.sum.length !== output.length) {
+      throw new Error(`subject "${subject}": output of length ${output.length}, earlier ones had ${e.sum.length}`);
+    }
+    for (let i = 0; i < output.length; i++) e.sum[i] += output[i];
+    e.n++;
+  }
+
+  /** Mean output per subject, in insertion order. */
+  result(): Map<SubjectId, Float64Array> {
+    return new Map([...this.#sums].map(([id, e]) => [id, e.sum.map((v) => v / e.n)]));
+  }
+
+  /** Writes {@link result} to `<dir>/inferred.csv`; returns the path. */
+  async write(dir: string): Promise<string> {
+    await Deno.mkdir(dir, { recursive: true });
+    const path = joinPath(dir, "inferred.csv");
+    await writeClassificationCsv(path, this.result());
+    return path;
+  }
+}

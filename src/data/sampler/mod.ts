@@ -1,0 +1,15 @@
+/**
+ * Samplers (uniform, weighted, balanced, resize, grid, random vector, linear interpolation), batching with
+ * `smaller_final_batch_mode`, batch tensors, and the prefetch queue.
+ *
+ * @module
+ */
+export * from "./crop.ts";
+export * from "./window_sizes.ts";
+export * from "./random_samplers.ts";
+export * from "./grid.ts";
+export * from "./resize.ts";
+export * from "./vectors.ts";
+export * from "./batch.ts";
+export * from "./queue.ts";
+export * from "./stream.ts";

@@ -1,0 +1,265 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { tf } from "../src/deps.ts";
+import {
+  balancedSampler,
+  batchWindows,
+  fromBatchData,
+  gridSampler,
+  gridStarts1d,
+  linearInterpolationSampler,
+  randomVectorSampler,
+  resizeSampler,
+  resizeVolume,
+  toBatchTensor,
+  uniformSampler,
+  weightedSampler,
+  WindowQueue,
+  windowStream,
+} from "../src/data/sampler/mod.ts";
+import { BlendAggregator, GridAggregator, predictWithFlips, resizeAggregate } from "../src/data/aggregator/mod.ts";
+import type { ChannelVolume, Spatial3, Window } from "../src/data/types.ts";
+import { RandomStream } from "../src/dsl/random.ts";
+import { assertClose, assertNoTensorLeak, assertRejects, assertThrows } from "./_util.ts";
+import { assertSameArray, randomVolume } from "./_data_helpers.ts";
+
+Deno.test("grid sampling then grid aggregation rebuilds random 2D and 3D volumes exactly, any window and border", () => {
+  const rng = new RandomStream(11);
+  const r = (lo: number, hi: number) => lo + Math.floor(rng.uniform() * (hi - lo + 1));
+  for (let trial = 0; trial < 40; trial++) {
+    const is2d = trial % 3 === 0;
+    const shape: Spatial3 = [r(1, 23), r(1, 19), is2d ? 1 : r(1, 13)];
+    const window = [r(1, 12), r(1, 12), is2d ? 1 : r(1, 9)];
+    const border = window.map((w) => r(0, Math.floor((w - 1) / 2)));
+    const channels = r(1, 3);
+    const volume = randomVolume(shape, channels, trial);
+    const agg = new GridAggregator({ shape, channels, border, fillConstant: -1 });
+    for (
+      const w of gridSampler({ id: "s", volumes: { image: volume } }, { spatialWindowSize: { image: window }, border })
+    ) {
+      agg.add(w.data.image, w.location.image.start);
+    }
+    assertSameArray(agg.result().data, volume.data, `trial ${trial} ${shape}/${window}/${border}`);
+  }
+});
+
+Deno.test("grid starts step by window - 2*border and end flush with the volume edge", () => {
+  assertEquals(gridStarts1d(10, 4, 1, 2), [-1, 1, 3, 5, 7]);
+  assertEquals(gridStarts1d(10, 4, 0, 4), [0, 4, 6]);
+  assertEquals(gridStarts1d(3, 8, 2, 4), [-2]);
+  assertThrows(() => [...gridSampler({ id: "s", volumes: { image: randomVolume([4, 4, 4], 1, 1) } }, {
+    spatialWindowSize: { image: [4, 4, 4] },
+    border: [2],
+  })], "leaves nothing of window");
+});
+
+Deno.test("gaussian blending keeps a constant prediction constant; average blending rebuilds the volume", () => {
+  const shape: Spatial3 = [21, 17, 11];
+  const volume = randomVolume(shape, 2, 5);
+  const gauss = new BlendAggregator({ shape, channels: 2, mode: "gaussian" });
+  const avg = new BlendAggregator({ shape, channels: 2, mode: "average" });
+  let count = 0;
+  for (
+    const w of gridSampler({ id: "s", volumes: { image: volume } }, {
+      spatialWindowSize: { image: [8, 8, 6] },
+      overlap: 0.5,
+    })
+  ) {
+    const constant = {
+      data: new Float32Array(w.data.image.data.length).fill(3.25),
+      shape: w.data.image.shape,
+      channels: 2,
+    };
+    gauss.add(constant, w.location.image.start);
+    avg.add(w.data.image, w.location.image.start);
+    count++;
+  }
+  assert(count > 12, `only ${count} windows`);
+  assertClose(gauss.result().data, new Float32Array(volume.data.length).fill(3.25), { rtol: 1e-6, atol: 0 });
+  assertClose(avg.result().data, volume.data, { rtol: 1e-6, atol: 0 });
+});
+
+Deno.test("test-time flip averaging of a flip-equivariant predictor returns its plain prediction", async () => {
+  const v = randomVolume([5, 4, 3], 1, 2);
+  const doubled = (x: ChannelVolume) => ({ ...x, data: x.data.map((a) => 2 * a) });
+  const out = await predictWithFlips(v, doubled, [[0], [1, 2], [0, 1, 2]]);
+  assertClose(out.data, v.data.map((a) => 2 * a), { rtol: 1e-6 });
+});
+
+/** Share of centres falling in each region of a label map, over `n` seeded windows. */
+function centreShares(
+  sampler: typeof weightedSampler,
+  map: ChannelVolume,
+  regionOf: (x: number) => number,
+  regions: number,
+  n: number,
+): number[] {
+  const image = randomVolume(map.shape, 1, 3);
+  const counts = new Array(regions).fill(0);
+  for (
+    const w of sampler({ id: "s", volumes: { image, sampler: map } }, {
+      spatialWindowSize: { image: [3, 1, 1] },
+      samplePerVolume: n,
+      seed: 1234,
+    })
+  ) {
+    counts[regionOf(w.location.image.start[0] + 1)]++;
+  }
+  return counts.map((c) => c / n);
+}
+
+Deno.test("weighted sampler centres windows in proportion to the sampler map within 2% over 10,000 draws", () => {
+  // x in 1..10 weight 1, 11..20 weight 2, 21..30 weight 5 (x = 0 and 31 cannot be centres of a 3-wide window).
+  const map = { data: new Float32Array(32), shape: [32, 1, 1] as Spatial3, channels: 1 };
+  for (let x = 0; x < 32; x++) map.data[x] = x <= 10 ? 1 : x <= 20 ? 2 : 5;
+  const shares = centreShares(weightedSampler, map, (x) => (x <= 10 ? 0 : x <= 20 ? 1 : 2), 3, 10000);
+  const expected = [10 / 80, 20 / 80, 50 / 80];
+  shares.forEach((s, i) => assert(Math.abs(s - expected[i]) < 0.02, `region ${i}: ${s} vs ${expected[i]}`));
+});
+
+Deno.test("balanced sampler centres each label class equally often within 2% over 10,000 draws", () => {
+  // Class sizes 2, 5 and 23 voxels among valid centres.
+  const map = { data: new Float32Array(32), shape: [32, 1, 1] as Spatial3, channels: 1 };
+  for (let x = 0; x < 32; x++) map.data[x] = x >= 1 && x <= 2 ? 7 : x >= 3 && x <= 7 ? 3 : 0;
+  const shares = centreShares(
+    balancedSampler,
+    map,
+    (x) => (map.data[x] === 7 ? 0 : map.data[x] === 3 ? 1 : 2),
+    3,
+    10000,
+  );
+  shares.forEach((s, i) => assert(Math.abs(s - 1 / 3) < 0.02, `class ${i}: ${s}`));
+  const zero = { ...map, data: new Float32Array(32) };
+  assertThrows(() => [...weightedSampler({ id: "z", volumes: { image: zero, sampler: zero } }, {
+    spatialWindowSize: { image: [3] },
+  })], `subject "z": the sampler map has no positive value`);
+});
+
+Deno.test("uniform sampler keeps windows inside the volume, is seeded, and aligns smaller label windows", () => {
+  const image = randomVolume([9, 8, 7], 2, 1), label = randomVolume([9, 8, 7], 1, 2);
+  const opts = { spatialWindowSize: { image: [5, 5, 5], label: [3, 3, 3] }, samplePerVolume: 50, seed: 8 };
+  const a = [...uniformSampler({ id: "s", volumes: { image, label } }, opts)];
+  const b = [...uniformSampler({ id: "s", volumes: { image, label } }, opts)];
+  assertEquals(a.map((w) => w.location), b.map((w) => w.location));
+  for (const w of a) {
+    const s = w.location.image.start;
+    assert(s.every((v, d) => v >= 0 && v + 5 <= [9, 8, 7][d]));
+    assertEquals(w.location.label.start, s.map((v) => v + 1));
+    assertEquals(w.data.label.shape, [3, 3, 3]);
+    const [x, y, z] = w.location.label.start;
+    assertEquals(w.data.label.data[0], label.data[x + 9 * (y + 8 * z)]);
+  }
+  assertThrows(
+    () => [...uniformSampler({ id: "big", volumes: { image } }, { spatialWindowSize: { image: [10, 2, 2] } })],
+    `subject "big": window 10x2x2 is larger than the volume 9x8x7`,
+  );
+});
+
+Deno.test("resize sampler and resize aggregator follow scipy.ndimage.zoom's corner-aligned grid", () => {
+  const v = { data: new Float32Array(6 * 4 * 3), shape: [6, 4, 3] as Spatial3, channels: 1 };
+  let i = 0;
+  for (let z = 0; z < 3; z++) for (let y = 0; y < 4; y++) for (let x = 0; x < 6; x++) v.data[i++] = 2 * x + 3 * y - z;
+  const [w] = [...resizeSampler({ id: "s", volumes: { image: v } }, { spatialWindowSize: { image: [11, 7, 5] } })];
+  const out = w.data.image;
+  // A linear ramp stays a linear ramp: voxel (o) reads input o*(n-1)/(m-1).
+  assertClose(out.data.subarray(0, 11), Array.from({ length: 11 }, (_, o) => 2 * o * 5 / 10), { atol: 1e-5 });
+  const back = resizeAggregate(out, [6, 4, 3], { order: 1 });
+  assertClose(back.data, v.data, { atol: 1e-5 });
+  assertEquals(resizeVolume(v, [6, 4, 3], 0).data, v.data);
+});
+
+Deno.test("smaller_final_batch_mode pad adds flagged blank windows, drop drops, dynamic emits a short batch", async () => {
+  const windows = [...uniformSampler({ id: "s", volumes: { image: randomVolume([6, 6, 1], 1, 1) } }, {
+    spatialWindowSize: { image: [4, 4] },
+    samplePerVolume: 5,
+    seed: 1,
+  })];
+  const collect = async (mode: "pad" | "drop" | "dynamic") => {
+    const out: Window[][] = [];
+    for await (const b of batchWindows(windows, { batchSize: 2, smallerFinalBatchMode: mode })) out.push(b);
+    return out;
+  };
+  const pad = await collect("pad");
+  assertEquals(pad.map((b) => b.length), [2, 2, 2]);
+  assert(pad[2][1].padding && pad[2][1].data.image.data.every((v) => v === 0));
+  assertEquals((await collect("drop")).map((b) => b.length), [2, 2]);
+  assertEquals((await collect("dynamic")).map((b) => b.length), [2, 2, 1]);
+  await assertRejects(() => collect("bogus" as "pad"), `invalid smaller_final_batch_mode "bogus"`);
+});
+
+Deno.test("batch tensors are channels-last [b, x, y, z, c] ([b, x, y, c] in 2D) and split back exactly, no leak", async () => {
+  const a = randomVolume([3, 4, 2], 2, 1), b = randomVolume([3, 4, 2], 2, 2);
+  const windows: Window[] = [a, b].map((v) => ({ subject: "s", location: {}, data: { image: v } }));
+  await assertNoTensorLeak("batch tensor", () => {
+    const t = toBatchTensor(windows, "image");
+    assertEquals(t.shape, [2, 3, 4, 2, 2]);
+    const d = t.dataSync();
+    // Element [1, x=2, y=1, z=1, c=1].
+    assertEquals(d[((((1 * 3 + 2) * 4 + 1) * 2 + 1) * 2) + 1], b.data[2 + 3 * (1 + 4 * 1) + 24]);
+    const vols = fromBatchData(d, t.shape);
+    assertSameArray(vols[0].data, a.data, "window 0");
+    assertSameArray(vols[1].data, b.data, "window 1");
+    t.dispose();
+    const flat = randomVolume([3, 4, 1], 1, 3);
+    const t2 = toBatchTensor([{ subject: "s", location: {}, data: { image: flat } }], "image");
+    assertEquals(t2.shape, [1, 3, 4, 1]);
+    assertSameArray(fromBatchData(t2.dataSync(), t2.shape)[0].data, flat.data, "2D window");
+    t2.dispose();
+  });
+  assert(tf.memory().numTensors >= 0);
+});
+
+Deno.test("queue loads ahead up to queue_length while the consumer is busy, keeps order and raises source errors", async () => {
+  let pulled = 0;
+  function* source() {
+    for (let i = 0; i < 10; i++) {
+      pulled++;
+      yield i;
+    }
+  }
+  const q = new WindowQueue(source(), { queueLength: 3 });
+  await new Promise((r) => setTimeout(r, 30));
+  assertEquals(q.size, 3);
+  assert(pulled <= 4, `pulled ${pulled}`);
+  const got: number[] = [];
+  for await (const v of q) got.push(v);
+  assertEquals(got, [...Array(10).keys()]);
+  async function* failing() {
+    yield 1;
+    throw new Error('cannot read "x.nii": truncated');
+  }
+  const bad = new WindowQueue(failing(), { queueLength: 2 });
+  assertEquals(await bad.next(), 1);
+  await assertRejects(() => bad.next(), "truncated");
+});
+
+Deno.test("window stream visits every subject per epoch, shuffled with a seed, through the transform", async () => {
+  const vols = [0, 1, 2].map((i) => ({ id: `s${i}`, volumes: { image: randomVolume([4, 4, 4], 1, i) } }));
+  const source = { length: 3, load: (i: number) => Promise.resolve(vols[i]) };
+  const seen: string[] = [];
+  for await (
+    const w of windowStream(source, {
+      sampler: (s, rng) =>
+        uniformSampler(s, { spatialWindowSize: { image: [2, 2, 2] }, samplePerVolume: 2, seed: rng }),
+      transform: (s) => {
+        seen.push(s.id);
+        return s;
+      },
+      epochs: 2,
+      shuffle: true,
+      seed: 5,
+    })
+  ) assert(w.subject.startsWith("s"));
+  assertEquals(seen.length, 6);
+  assertEquals(new Set(seen.slice(0, 3)).size, 3);
+});
+
+Deno.test("random vector sampler is seeded normal; linear interpolation runs from a to b inclusive", () => {
+  const v = [...randomVectorSampler({ vectorSize: 2000, repetition: 2, seed: 3 })];
+  assertEquals(v.length, 2);
+  const mean = v[0].reduce((a, b) => a + b, 0) / 2000;
+  assert(Math.abs(mean) < 0.1);
+  assertEquals([...randomVectorSampler({ vectorSize: 3, repetition: 1, seed: 3 })][0], v[0].subarray(0, 3).slice());
+  const steps = [...linearInterpolationSampler([0, 10], [4, 2], { steps: 5 })];
+  assertEquals(Array.from(steps[2]), [2, 6]);
+  assertEquals(Array.from(steps[4]), [4, 2]);
+});
