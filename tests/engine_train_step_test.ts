@@ -4,13 +4,21 @@ import { VariableStore } from "../src/dsl/mod.ts";
 import { optimizerSlots, trainStep } from "../src/engine/train_step.ts";
 import { formatDuration, Progress } from "../src/engine/progress.ts";
 import { ToyNet } from "../networks/mod.ts";
-import { makePhantom } from "../src/commands/demo.ts";
 
+/** A noisy sphere (label 1) with a brighter core (label 2) on a dark background, one-hot labels. */
 function phantomBatch(size: number) {
-  const p = makePhantom(size, 5);
+  const image = new Float32Array(size ** 3), labels = new Int32Array(size ** 3);
+  let seed = 5;
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.1;
+  for (let i = 0; i < size ** 3; i++) {
+    const [x, y, z] = [i % size, Math.floor(i / size) % size, Math.floor(i / size ** 2)];
+    const r = Math.hypot(x - size / 2, y - size / 2, z - size / 2);
+    labels[i] = r < size / 6 ? 2 : r < size / 3 ? 1 : 0;
+    image[i] = [0.1, 0.5, 0.9][labels[i]] + noise();
+  }
   return {
-    x: tf.tensor5d(p.image, [1, size, size, size, 1]),
-    y: tf.tidy(() => tf.oneHot(tf.tensor1d(p.labels, "int32"), 3).reshape([1, size, size, size, 3])),
+    x: tf.tensor5d(image, [1, size, size, size, 1]),
+    y: tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), 3).reshape([1, size, size, size, 3])),
   };
 }
 

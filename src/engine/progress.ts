@@ -17,16 +17,22 @@ export function formatDuration(seconds: number): string {
 export class Progress {
   readonly #start: number;
   readonly #now: () => number;
+  readonly #first: number;
 
-  constructor(readonly total: number, { now = () => performance.now() }: { now?: () => number } = {}) {
+  /** `first`: iterations already done when the loop starts (a resumed run), excluded from the rate. */
+  constructor(
+    readonly total: number,
+    { now = () => performance.now(), first = 0 }: { now?: () => number; first?: number } = {},
+  ) {
     this.#now = now;
     this.#start = now();
+    this.#first = first;
   }
 
   /** `iter 12/40  loss 0.4312  3.1 it/s  ETA 9s` after `done` iterations. */
   line(done: number, values: Readonly<Record<string, number>> = {}): string {
     const elapsed = (this.#now() - this.#start) / 1000;
-    const rate = elapsed > 0 ? done / elapsed : 0;
+    const rate = elapsed > 0 ? (done - this.#first) / elapsed : 0;
     const eta = rate > 0 ? (this.total - done) / rate : Infinity;
     const shown = Object.entries(values).map(([k, v]) => `${k} ${v.toFixed(4)}`);
     return [`iter ${done}/${this.total}`, ...shown, `${rate.toFixed(2)} it/s`, `ETA ${formatDuration(eta)}`].join("  ");

@@ -1,0 +1,123 @@
+/**
+ * The contract between the driver (`src/engine/driver.ts`, which owns the loops, checkpoints, logging and
+ * signals) and an application (segmentation, regression, …, which owns what varies: input roles, samplers per
+ * phase, the network, the loss and what happens to outputs).
+ *
+ * Reproducibility contract: a {@link BatchSource} is created from a seed and, when resuming, from the state it
+ * reported at the checkpoint; it must then yield exactly the batches an uninterrupted source would have yielded
+ * next. `epochSource` in `src/engine/batch_source.ts` gives that for any source that can rebuild one epoch from
+ * (seed, epoch number).
+ *
+ * @module
+ */
+import type { tf } from "../deps.ts";
+import type { Layer, VariableStore } from "../dsl/mod.ts";
+import type { Window } from "../data/types.ts";
+import type { NiftyConfig } from "../engine/config/mod.ts";
+
+/** JSON-serialisable data (sampler positions, RNG states). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** The phases the driver asks batches for. */
+export type TrainingPhase = "training" | "validation";
+
+/** Network inputs and targets of one iteration, by role (`image`, `label`, `weight` …), plus where they came from. */
+export interface Batch {
+  readonly tensors: Readonly<Record<string, tf.Tensor>>;
+  /** The windows the batch was cut from (inference: where outputs go back). */
+  readonly windows?: readonly Window[];
+}
+
+/** A checkpointable stream of batches. The driver disposes each batch's tensors after use. */
+export interface BatchSource {
+  /** The next batch; `undefined` when the source is exhausted (validation and inference sources end). */
+  next(): Promise<Batch | undefined>;
+  /** Position to resume from: a later source made with this state yields what this one would yield next. */
+  state(): JsonValue;
+  /** Releases workers or files (optional). */
+  close?(): Promise<void> | void;
+}
+
+/** How the network is run: its variables and whether it is in training mode. */
+export interface ModelContext {
+  readonly store: VariableStore;
+  readonly training: boolean;
+}
+
+/**
+ * One quantity to minimise, over a subset of the trainable variables. Most applications have one; a GAN has a
+ * discriminator and a generator objective, applied in order each iteration.
+ */
+export interface Objective {
+  /** Logged as `<name>` (TensorBoard, progress line); e.g. `loss`, `d_loss`. */
+  readonly name: string;
+  /** Only trainable variables whose path matches are updated by this objective (default: all). */
+  readonly variables?: RegExp;
+  /**
+   * The data loss of a batch (without weight decay: the driver adds the store's regularizers and the config's
+   * `decay`). Called inside the gradient tape; apply the network with `applyNetwork(net, inputs, model)`.
+   */
+  loss(batch: Batch, model: ModelContext): tf.Scalar;
+}
+
+/** Host copies of inference outputs by name, with their shapes (batch first). */
+export type HostOutputs = Readonly<Record<string, { readonly data: Float32Array; readonly shape: readonly number[] }>>;
+
+/** What an application sets up for one run, given the effective config. */
+export interface ApplicationRun {
+  /** The network; its scope name prefixes every variable path. */
+  readonly network: Layer<tf.Tensor[], unknown>;
+  /** Registered name (or module path) of the network, saved in checkpoint metadata. */
+  readonly networkName: string;
+  /** Shapes of the network inputs for recording the graph once (batch first), when known. */
+  readonly inputShapes?: readonly (readonly number[])[];
+  /** The objectives minimised each training iteration, in order. */
+  readonly objectives: readonly Objective[];
+  /** Training or validation batches; `state` is given when resuming. */
+  batches(phase: TrainingPhase, options: { seed: number; state?: JsonValue }): Promise<BatchSource>;
+  /** Inference batches (windows in order, ending when every subject is covered). */
+  inferenceBatches(options: { seed: number }): Promise<BatchSource>;
+  /** Runs the network on an inference batch (inside `tf.tidy`); returns the tensors to hand to {@link consume}. */
+  infer(batch: Batch, model: ModelContext): Readonly<Record<string, tf.Tensor>>;
+  /** Takes one batch's outputs (host copies): feed the aggregator, write finished subjects. */
+  consume(batch: Batch, outputs: HostOutputs): Promise<void>;
+  /** After the last inference batch: flush the aggregator, write remaining outputs. */
+  finishInference?(): Promise<void>;
+  /** Evaluation action (`evaluate`): compare outputs with references and write CSV. */
+  evaluate?(): Promise<void>;
+  /** Frees what the run holds (not the store: the driver owns it). */
+  dispose?(): void;
+}
+
+/** An application: a name, its config section and input roles, and a way to set up a run. */
+export interface Application {
+  /** NiftyNet name, e.g. `segmentation`. */
+  readonly name: string;
+  /** The config section it reads, e.g. `SEGMENTATION`. */
+  readonly section: string;
+  /** Input roles the section may name (`image`, `label`, `weight`, `sampler`, `inferred`). */
+  readonly inputRoles: readonly string[];
+  /** Builds the network, samplers and outputs for `action`. */
+  setup(
+    config: NiftyConfig,
+    context: { readonly action: "train" | "infer" | "evaluate"; readonly seed: number },
+  ): Promise<ApplicationRun>;
+}
+
+const registry = new Map<string, Application>();
+
+/** Registers an application under its name (`segmentation`) and its section (`SEGMENTATION`). */
+export function registerApplication(app: Application): void {
+  registry.set(app.name.toLowerCase(), app);
+  registry.set(app.section.toUpperCase(), app);
+}
+
+/** The application registered under a name or section, or undefined. */
+export function findApplication(nameOrSection: string): Application | undefined {
+  return registry.get(nameOrSection.toLowerCase()) ?? registry.get(nameOrSection.toUpperCase());
+}
+
+/** Names of the registered applications. */
+export function applicationNames(): string[] {
+  return [...new Set([...registry.values()].map((a) => a.name))].sort();
+}

@@ -1,0 +1,21 @@
+/**
+ * The engine: configuration, optimisers and learning-rate schedules, checkpoints of a model folder, early stopping,
+ * checkpointable batch sources and the driver that runs training, inference and evaluation.
+ *
+ * @example
+ * ```ts
+ * import { runAction } from "./mod.ts";
+ * await runAction("train", "config.ini", ["--max_iter", "10"], { application: "segmentation" });
+ * ```
+ *
+ * @module
+ */
+export * from "./config/mod.ts";
+export * from "./optimizers.ts";
+export * from "./schedules.ts";
+export * from "./early_stopping.ts";
+export * from "./checkpoints.ts";
+export * from "./batch_source.ts";
+export * from "./driver.ts";
+export { type LossFunction, trainStep } from "./train_step.ts";
+export { formatDuration, Progress } from "./progress.ts";
