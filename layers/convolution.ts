@@ -3,8 +3,9 @@
  *
  * - `ConvLayer` (scope `conv_` inside blocks): kernel `w` of shape `[k…, in, out]` (default initializer: NiftyNet's
  *   truncated normal with σ = √(2/fan_in)), optional bias `b` (zeros); stride, dilation, `same`/`valid` padding.
- * - `ConvolutionalLayer`: conv → batch norm → activation → dropout, scope named `<name>[_bn][_<acti>]` like
- *   NiftyNet (`conv_0_bn_relu/conv_/w`, `…/bn_/gamma`, `…/relu_acti_/…`), with optional pre-activation.
+ * - `ConvolutionalLayer`: conv → feature normalisation (batch by default, or instance / group / none) → activation →
+ *   dropout, scope named `<name>[_bn|_in|_gn][_<acti>]` like NiftyNet (`conv_0_bn_relu/conv_/w`, `…/bn_/gamma`,
+ *   `…/relu_acti_/…`), with optional pre-activation.
  *
  * 2D and 3D from the input's rank (channels-last).
  *
@@ -14,7 +15,12 @@ import { tf } from "../src/deps.ts";
 import { type InitializerName, type InitializerSpec, Layer, type Regularizer, type Scope } from "../src/dsl/mod.ts";
 import { conv } from "../src/kernels/mod.ts";
 import { ActiLayer, type ActivationName, DropoutLayer } from "./activation.ts";
-import { BNLayer } from "./bn.ts";
+import {
+  type FeatureNormalization,
+  normalizationLayer,
+  normalizationSuffix,
+  resolveNormalization,
+} from "./normalization.ts";
 import { expandSpatial, spatialRank } from "./_util.ts";
 
 /** Options shared by convolution layers. */
@@ -72,8 +78,12 @@ export class ConvLayer extends Layer {
 /** Options of {@link ConvolutionalLayer}. */
 export interface ConvolutionalOptions extends ConvLayerOptions {
   readonly name?: string;
-  /** Batch norm after the convolution (default true, as NiftyNet). */
+  /** Batch norm after the convolution (default true, as NiftyNet); `featureNormalization` takes precedence. */
   readonly withBn?: boolean;
+  /** NiftyNet 0.6's `feature_normalization` (default "batch"; null for none). */
+  readonly featureNormalization?: FeatureNormalization;
+  /** Number of groups for group norm (NiftyNet's `group_size`; only with `featureNormalization: "group"`). */
+  readonly groupSize?: number;
   readonly actiFunc?: ActivationName;
   /** norm → activation → conv instead of conv → norm → activation. */
   readonly preactivation?: boolean;
@@ -86,19 +96,22 @@ export interface ConvolutionalOptions extends ConvLayerOptions {
 /** NiftyNet's composite conv block. */
 export class ConvolutionalLayer extends Layer {
   readonly #conv: ConvLayer;
-  readonly #bn?: BNLayer;
+  readonly #norm?: Layer;
   readonly #acti?: ActiLayer;
   readonly #dropout?: DropoutLayer;
   readonly preactivation: boolean;
 
   constructor(nOutputChannels: number, options: ConvolutionalOptions = {}) {
-    const withBn = options.withBn ?? true;
     const base = options.name ?? "conv";
-    super(`${base}${withBn ? "_bn" : ""}${options.actiFunc ? `_${options.actiFunc}` : ""}`);
+    const norm = resolveNormalization(base, options);
+    super(`${base}${normalizationSuffix(norm)}${options.actiFunc ? `_${options.actiFunc}` : ""}`);
     this.#conv = new ConvLayer(nOutputChannels, { ...options, name: "conv_" });
-    if (withBn) {
-      this.#bn = new BNLayer({ regularizer: options.wRegularizer, movingDecay: options.movingDecay, eps: options.eps });
-    }
+    this.#norm = normalizationLayer(norm, {
+      regularizer: options.wRegularizer,
+      movingDecay: options.movingDecay,
+      eps: options.eps,
+      groupSize: options.groupSize,
+    });
     if (options.actiFunc) {
       this.#acti = new ActiLayer(options.actiFunc, { name: "acti_", regularizer: options.wRegularizer });
     }
@@ -108,7 +121,7 @@ export class ConvolutionalLayer extends Layer {
 
   forward(scope: Scope, x: tf.Tensor): tf.Tensor {
     const post = (t: tf.Tensor) => {
-      if (this.#bn) t = this.#bn.apply(scope, t);
+      if (this.#norm) t = this.#norm.apply(scope, t);
       if (this.#acti) t = this.#acti.apply(scope, t);
       if (this.#dropout) t = this.#dropout.apply(scope, t);
       return t;
