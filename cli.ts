@@ -13,6 +13,7 @@ import { graphCommand, parseShape } from "./src/commands/graph.ts";
 import { importWeightsCommand } from "./src/commands/import_weights.ts";
 import { demoCommand } from "./src/commands/demo.ts";
 import { evaluateCommand } from "./src/commands/evaluate.ts";
+import { ACTIONS, APPLICATION_ALIASES, runActionCommand } from "./src/commands/run_action.ts";
 import { convertCommand, infoCommand, parseConvertFlags } from "./src/io/cli_commands.ts";
 import { getNetwork, networkNames } from "./networks/mod.ts";
 
@@ -86,18 +87,77 @@ program.command("convert")
     console.log(await convertCommand(input, output, parseConvertFlags(flags)));
   });
 
-program.command("evaluate")
-  .description("segmentation metrics per subject and label, written as CSV (+ _summary.csv)")
-  .requiredOption("--seg <path>", "segmentation file or folder")
-  .requiredOption("--ref <path>", "reference file or folder (paired by subject id)")
-  .requiredOption("--evaluations <names>", "comma-separated metrics, e.g. dice,hausdorff95_distance")
+function actionCommand(name: string, description: string): Command {
+  return program.command(name)
+    .description(description)
+    .option("-c, --config <file>", "NiftyNet-style config (INI)")
+    .option("-a, --application <name>", "segmentation, regression, classification, autoencoder, gan (or net_segment…)")
+    .addOption(backendOption())
+    .argument("[overrides...]", "config overrides: --key value (e.g. --max_iter 100, --T1.pixdim 1,1,1)")
+    .allowUnknownOption()
+    .allowExcessArguments();
+}
+
+async function runConfigured(
+  action: string,
+  overrides: string[],
+  o: { config?: string; application?: string; backend?: string },
+) {
+  if (!o.config) throw new Error(`${action} needs a config: -c config.ini`);
+  await startBackend(o.backend);
+  for (const line of await runActionCommand(action, { config: o.config, application: o.application, overrides })) {
+    console.log(line);
+  }
+}
+
+actionCommand("train", "train the config's application (checkpoints, TensorBoard logs in model_dir)")
+  .action((overrides: string[], o: { config?: string; application?: string; backend?: string }) =>
+    runConfigured("train", overrides, o)
+  );
+
+actionCommand("infer", "run inference with the latest (or inference_iter) checkpoint; outputs in save_seg_dir")
+  .action((overrides: string[], o: { config?: string; application?: string; backend?: string }) =>
+    runConfigured("infer", overrides, o)
+  );
+
+actionCommand(
+  "evaluate",
+  "-c config.ini: [EVALUATION] metrics of the inferred outputs; or --seg/--ref: segmentation metrics of files/folders",
+)
+  .option("--seg <path>", "segmentation file or folder")
+  .option("--ref <path>", "reference file or folder (paired by subject id)")
+  .option("--evaluations <names>", "comma-separated metrics, e.g. dice,hausdorff95_distance")
   .option("--evaluation-units <unit>", "foreground, label or cc (comma-separated for several)", "foreground")
   .option("--seg-postfix <text>", "stripped from segmentation file names to get the subject id", "_niftynet_out")
   .option("--ref-postfix <text>", "stripped from reference file names", "")
-  .requiredOption("--csv <file>", "output CSV")
-  .action(async (o: Parameters<typeof evaluateCommand>[0]) => {
-    for (const line of await evaluateCommand(o)) console.log(line);
-  });
+  .option("--csv <file>", "output CSV")
+  .action(
+    async (
+      overrides: string[],
+      o: Partial<Parameters<typeof evaluateCommand>[0]> & { config?: string; application?: string; backend?: string },
+    ) => {
+      if (o.config) return await runConfigured("evaluate", overrides, o);
+      const missing = (["seg", "ref", "evaluations", "csv"] as const).filter((k) => !o[k]);
+      if (missing.length) {
+        throw new Error(`evaluate needs -c config.ini, or ${missing.map((k) => `--${k}`).join(", ")}`);
+      }
+      for (const line of await evaluateCommand(o as Parameters<typeof evaluateCommand>[0])) console.log(line);
+    },
+  );
+
+for (const [alias, application] of Object.entries(APPLICATION_ALIASES)) {
+  program.command(alias)
+    .description(`${application}: train, infer or evaluate (NiftyNet's net_${alias === "gan" ? "gan" : alias})`)
+    .argument("<action>", ACTIONS.join(", "))
+    .option("-c, --config <file>", "NiftyNet-style config (INI)")
+    .addOption(backendOption())
+    .argument("[overrides...]", "config overrides: --key value")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action((action: string, overrides: string[], o: { config?: string; backend?: string }) =>
+      runConfigured(action, overrides, { ...o, application })
+    );
+}
 
 program.command("networks")
   .description("list the registered networks")
@@ -106,9 +166,9 @@ program.command("networks")
   });
 
 program.command("demo")
-  .description("train a small network on generated phantoms, evaluate, checkpoint and draw its graph")
-  .option("--out <dir>", "output folder", "demo_output")
-  .option("--iterations <n>", "training iterations", positiveInt, 60)
+  .description("generate 12 phantoms, train a segmentation network, infer on held-out volumes, evaluate Dice/HD95")
+  .option("--out <dir>", "output folder (a previous demo there is replaced)", "demo_output")
+  .option("--iterations <n>", "training iterations", positiveInt, 400)
   .addOption(backendOption())
   .action(async (o: { out: string; iterations: number; backend?: string }) => {
     await startBackend(o.backend);

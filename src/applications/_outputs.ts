@@ -1,0 +1,152 @@
+/**
+ * Inference outputs of window-based applications: window outputs are aggregated per subject (NiftyNet's grid
+ * aggregator, `border` cropped), and once a subject's last window arrives its volume goes back through the
+ * preprocessing inverses and the loader's geometry onto the input file's own grid and affine, then to disk.
+ * Also the evaluation CSV writer shared by the applications.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  type ChannelVolume,
+  denormaliseLabels,
+  fromBatchData,
+  GridAggregator,
+  type GridSamplerOptions,
+  gridStarts,
+  InferenceWriter,
+  type InferenceWriterOptions,
+  type SubjectId,
+  undoPreprocessing,
+  type Window,
+} from "../data/mod.ts";
+import type { NiftyConfig } from "../engine/config/mod.ts";
+import { type EvaluationRow, formatCsv, summarizeRows } from "../evaluation/mod.ts";
+import { writeFileAtomic } from "../util/atomic_write.ts";
+import type { SubjectInfo } from "./_windows.ts";
+
+/** Options of {@link VolumeOutputs}. */
+export interface VolumeOutputsOptions {
+  /** The grid sampler's settings (to know how many windows each subject has). */
+  readonly grid: GridSamplerOptions;
+  /** INI `border` and `fill_constant`. */
+  readonly border: readonly number[];
+  readonly fillConstant: number;
+  /** Where outputs go (`save_seg_dir`, `output_postfix`, `output_interp_order`, datatype). */
+  readonly writer: InferenceWriterOptions;
+  /** The role whose geometry the output takes (default `image`). */
+  readonly role?: string;
+  /** Turns the aggregated network output (padding removed) into what is written (argmax, label mapping …). */
+  readonly finish: (volume: ChannelVolume, info: SubjectInfo) => ChannelVolume;
+  /** Undo the label normalisation on the finished volume (segmentation labels). */
+  readonly labels?: boolean;
+}
+
+/** Per-subject aggregation and writing of window outputs. */
+export class VolumeOutputs {
+  readonly #options: VolumeOutputsOptions;
+  readonly #writer: InferenceWriter;
+  readonly #subjects = new Map<SubjectId, SubjectInfo>();
+  readonly #open = new Map<SubjectId, { aggregator: GridAggregator; seen: number; expected: number }>();
+  /** Files written, by subject. */
+  readonly written = new Map<SubjectId, string>();
+
+  constructor(options: VolumeOutputsOptions) {
+    this.#options = options;
+    this.#writer = new InferenceWriter(options.writer);
+  }
+
+  /** Records a subject's preprocessing (called by the batch source before its windows are cut). */
+  subject(id: SubjectId, info: SubjectInfo): void {
+    this.#subjects.set(id, info);
+  }
+
+  /** Adds one batch of outputs (`data`/`shape` channels-last, batch first); writes subjects that are complete. */
+  async add(windows: readonly Window[], output: { data: Float32Array; shape: readonly number[] }): Promise<void> {
+    const volumes = fromBatchData(output.data, output.shape);
+    const role = this.#options.role ?? "image";
+    for (let i = 0; i < windows.length; i++) {
+      const w = windows[i];
+      if (w.padding) continue;
+      const info = this.#subjects.get(w.subject);
+      if (!info) throw new Error(`inference: no preprocessing record for subject "${w.subject}"`);
+      let entry = this.#open.get(w.subject);
+      if (!entry) {
+        entry = {
+          aggregator: new GridAggregator({
+            shape: info.shape as [number, number, number],
+            channels: volumes[i].channels,
+            border: this.#options.border,
+            fillConstant: this.#options.fillConstant,
+          }),
+          seen: 0,
+          expected: gridStarts(info.shape as [number, number, number], this.#options.grid).length,
+        };
+        this.#open.set(w.subject, entry);
+      }
+      entry.aggregator.addBatch([volumes[i]], [w], role);
+      if (++entry.seen === entry.expected) await this.#write(w.subject, entry.aggregator.result(), info);
+    }
+  }
+
+  /** Writes subjects whose windows did not all arrive (none, when the grid count is right). */
+  async flush(): Promise<void> {
+    for (const [id, entry] of [...this.#open]) {
+      await this.#write(id, entry.aggregator.result(), this.#subjects.get(id)!);
+    }
+  }
+
+  async #write(id: SubjectId, volume: ChannelVolume, info: SubjectInfo): Promise<void> {
+    this.#open.delete(id);
+    const unpadded = undoPreprocessing(volume, info.record);
+    const finished = this.#options.finish(unpadded, info);
+    const mapping = this.#options.labels ? info.record.labelMapping : undefined;
+    const restored = mapping ? { ...finished, data: denormaliseLabels(finished.data, mapping) } : finished;
+    const geometry = info.geometry[this.#options.role ?? "image"];
+    this.written.set(id, await this.#writer.write(id, restored, geometry));
+  }
+}
+
+/** Index of the largest channel per voxel (the class map), as a one-channel volume. */
+export function argmaxChannels(volume: ChannelVolume): ChannelVolume {
+  const n = volume.data.length / volume.channels;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0, value = volume.data[i];
+    for (let c = 1; c < volume.channels; c++) {
+      const v = volume.data[c * n + i];
+      if (v > value) [best, value] = [c, v];
+    }
+    out[i] = best;
+  }
+  return { data: out, shape: volume.shape, channels: 1 };
+}
+
+/** Softmax over channels per voxel. */
+export function softmaxChannels(volume: ChannelVolume): ChannelVolume {
+  const C = volume.channels, n = volume.data.length / C;
+  const out = new Float32Array(volume.data.length);
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let c = 0; c < C; c++) max = Math.max(max, volume.data[c * n + i]);
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += out[c * n + i] = Math.exp(volume.data[c * n + i] - max);
+    for (let c = 0; c < C; c++) out[c * n + i] /= sum;
+  }
+  return { data: out, shape: volume.shape, channels: C };
+}
+
+/** Writes evaluation rows to `<save_csv_dir>/<name>.csv` and the mean/stdev summary beside; returns both paths. */
+export async function writeEvaluation(
+  config: NiftyConfig,
+  rows: readonly EvaluationRow[],
+  options: { name?: string; evaluations: readonly string[] },
+): Promise<{ csv: string; summary: string }> {
+  const dir = config.evaluation.save_csv_dir;
+  await Deno.mkdir(dir, { recursive: true });
+  const csv = join(dir, `${options.name ?? "evaluation"}.csv`);
+  const summary = join(dir, `${options.name ?? "evaluation"}_summary.csv`);
+  await writeFileAtomic(csv, formatCsv(rows, { evaluations: options.evaluations }));
+  await writeFileAtomic(summary, formatCsv(summarizeRows(rows), { evaluations: options.evaluations }));
+  return { csv, summary };
+}

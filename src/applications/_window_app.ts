@@ -1,0 +1,225 @@
+/**
+ * The run shared by the window-based image-to-image applications (segmentation, regression): training windows
+ * from the configured sampler with preprocessing and augmentation, the network on the `image` role, a loss
+ * against a target role, grid inference aggregated per subject and written on the input's original grid.
+ *
+ * @module
+ */
+import type { tf } from "../deps.ts";
+import { applyNetwork } from "../dsl/mod.ts";
+import type { NiftyConfig } from "../engine/config/mod.ts";
+import type { ChannelVolume, SamplerSpec, Window } from "../data/mod.ts";
+import type { InterpOrder } from "../geometry/resample.ts";
+import type { NiftiDatatype } from "../io/image.ts";
+import type { ApplicationRun, Batch, HostOutputs } from "./base.ts";
+import {
+  inferenceSubjects,
+  interpOrders,
+  requireRoles,
+  type Roles,
+  rolesOf,
+  subjectsFor,
+  windowSizesOf,
+} from "./_inputs.ts";
+import {
+  augmentationOptions,
+  cropLike,
+  loadPreprocessing,
+  roleTensors,
+  type SubjectInfo,
+  windowBatches,
+} from "./_windows.ts";
+import { VolumeOutputs } from "./_outputs.ts";
+import { configuredNetwork } from "./_plugins.ts";
+
+/** What varies between the window applications. */
+export interface WindowAppSpec {
+  /** Role keys of the application section (`image`, `label`, `weight`, `sampler` …). */
+  readonly roleKeys: readonly string[];
+  /** The training target role (`label`, `output`). */
+  readonly targetRole: string;
+  /** Network output channels. */
+  readonly numClasses: number;
+  /** Data loss of a prediction against its target (already cropped to the prediction) and optional weights. */
+  readonly loss: (prediction: tf.Tensor, target: tf.Tensor, weight?: tf.Tensor) => tf.Scalar;
+  /** Aggregated network output (padding removed) → the volume written. */
+  readonly finish: (volume: ChannelVolume, info: SubjectInfo) => ChannelVolume;
+  /** Outputs are label maps: undo the label normalisation and write integers. */
+  readonly labelOutput: boolean;
+  readonly labelNormalisation: boolean;
+  /** Evaluation action. */
+  readonly evaluate?: () => Promise<void>;
+}
+
+/** Training sampler of `[NETWORK] window_sampling`. */
+export function trainingSampler(
+  config: NiftyConfig,
+  { roles, sizes }: { roles: Roles; sizes: Record<string, number[]> },
+): SamplerSpec {
+  const samplePerVolume = config.training.sample_per_volume;
+  switch (config.network.window_sampling) {
+    case "weighted":
+    case "balanced": {
+      // NiftyNet samples by the `sampler` input; without one, the label map is the natural choice.
+      const samplerRole = roles.sampler ? "sampler" : roles.label ? "label" : undefined;
+      if (!samplerRole) {
+        throw new Error(
+          `"${config.source}": window_sampling = ${config.network.window_sampling} needs a sampler (or label) input`,
+        );
+      }
+      return {
+        kind: config.network.window_sampling,
+        options: { spatialWindowSize: sizes, samplePerVolume, samplerRole },
+      };
+    }
+    case "resize":
+      return { kind: "resize", options: { spatialWindowSize: sizes, interpOrder: interpOrders(config, roles) } };
+    default:
+      return { kind: "uniform", options: { spatialWindowSize: sizes, samplePerVolume } };
+  }
+}
+
+/** The network input shape of a window size and channel count (2D windows drop z). */
+export function inputShapeOf(
+  size: readonly number[],
+  { batch, channels }: { batch: number; channels: number },
+): number[] {
+  const s = [size[0], size[1] ?? 1, size[2] ?? 1];
+  return s[2] === 1 ? [batch, s[0], s[1], channels] : [batch, ...s, channels];
+}
+
+/** Sets up a window application run (see the module doc). */
+export async function windowAppRun(
+  config: NiftyConfig,
+  context: { readonly action: "train" | "infer" | "evaluate"; readonly seed: number },
+  spec: WindowAppSpec,
+): Promise<ApplicationRun> {
+  const roles = rolesOf(config, spec.roleKeys.filter((r) => r !== "inferred"));
+  requireRoles(config, roles, { needed: ["image"] });
+  const { network, name } = await configuredNetwork(config, { numClasses: spec.numClasses });
+  const batchSize = config.network.batch_size;
+  const imageChannels = roles.image.length;
+  const trainSizes = windowSizesOf(config, roles);
+  const base = {
+    network: network as ApplicationRun["network"],
+    networkName: name,
+    inputShapes: [inputShapeOf(trainSizes.image, { batch: batchSize, channels: imageChannels })],
+  };
+  const objectives = [{
+    name: "loss",
+    loss: (batch: Batch, model: { store: import("../dsl/mod.ts").VariableStore; training: boolean }) => {
+      const prediction = applyNetwork(network, [batch.tensors.image], model);
+      const target = cropLike(batch.tensors[spec.targetRole], prediction);
+      const weight = batch.tensors.weight ? cropLike(batch.tensors.weight, prediction) : undefined;
+      return spec.loss(prediction, target, weight);
+    },
+  }];
+
+  if (context.action === "evaluate") {
+    return {
+      ...base,
+      objectives,
+      batches: () => Promise.reject(new Error("evaluate does not train")),
+      inferenceBatches: () => Promise.reject(new Error("evaluate does not infer")),
+      infer: () => ({}),
+      consume: () => Promise.resolve(),
+      evaluate: spec.evaluate,
+    };
+  }
+
+  if (context.action === "train") {
+    requireRoles(config, roles, { needed: [spec.targetRole], why: "for training" });
+    const required = Object.keys(roles);
+    const training = await subjectsFor(config, roles, { required, phases: ["training"], createSplit: true });
+    if (training.length === 0) throw new Error(`"${config.source}": no training subjects (check the dataset split)`);
+    const preprocess = await loadPreprocessing(config, {
+      roles,
+      training,
+      labelNormalisation: spec.labelNormalisation,
+      labelRole: spec.targetRole,
+    });
+    const labelRoles = Object.keys(roles).filter((r) => r !== "image");
+    const augmentation = augmentationOptions(config, spec.labelOutput ? labelRoles : ["sampler"]);
+    const sampler = trainingSampler(config, { roles, sizes: trainSizes });
+    const tensorRoles = ["image", spec.targetRole, ...(roles.weight ? ["weight"] : [])];
+    return {
+      ...base,
+      objectives,
+      async batches(phase, { seed, state }) {
+        const subjects = phase === "training"
+          ? training
+          : await subjectsFor(config, roles, { required, phases: ["validation"], createSplit: true });
+        if (subjects.length === 0) {
+          throw new Error(`"${config.source}": validation_every_n is set but no subject is marked for validation`);
+        }
+        return windowBatches({
+          config,
+          subjects,
+          roles,
+          sampler,
+          preprocess,
+          augmentation: phase === "training" ? augmentation : undefined,
+          batchSize,
+          seed,
+          state,
+          endless: true,
+          toTensors: (windows: readonly Window[]) => roleTensors(windows, tensorRoles),
+        });
+      },
+      inferenceBatches: () => Promise.reject(new Error("train does not infer")),
+      infer: () => ({}),
+      consume: () => Promise.resolve(),
+    };
+  }
+
+  // Inference: grid windows over the image role only.
+  const imageRoles = { image: roles.image };
+  const subjects = await inferenceSubjects(config, imageRoles, { required: ["image"] });
+  if (subjects.length === 0) throw new Error(`"${config.source}": no subjects to infer`);
+  const preprocess = await loadPreprocessing(config, {
+    roles,
+    training: [],
+    labelNormalisation: spec.labelNormalisation,
+    labelRole: spec.targetRole,
+  });
+  const sizes = windowSizesOf(config, imageRoles, { inference: true });
+  const grid = { spatialWindowSize: sizes, border: config.inference.border };
+  const datatype: NiftiDatatype = spec.labelOutput ? "int16" : "float32";
+  // Inference windows carry no label; the mapping is kept to map predicted classes back to label values.
+  const labelMapping = preprocess.labelMapping;
+  const outputs = new VolumeOutputs({
+    grid,
+    border: config.inference.border,
+    fillConstant: config.inference.fill_constant,
+    writer: {
+      saveSegDir: config.inference.save_seg_dir,
+      outputPostfix: config.inference.output_postfix,
+      outputInterpOrder: config.inference.output_interp_order as InterpOrder,
+      datatype,
+    },
+    finish: spec.finish,
+    labels: spec.labelOutput,
+  });
+  return {
+    ...base,
+    inputShapes: [inputShapeOf(sizes.image, { batch: batchSize, channels: imageChannels })],
+    objectives,
+    batches: () => Promise.reject(new Error("infer does not train")),
+    inferenceBatches: ({ seed }) =>
+      Promise.resolve(windowBatches({
+        config,
+        subjects,
+        roles: imageRoles,
+        sampler: { kind: "grid", options: grid },
+        preprocess: { ...preprocess, labelMapping: undefined },
+        batchSize,
+        seed,
+        endless: false,
+        toTensors: (windows) => roleTensors(windows, ["image"]),
+        onSubject: (id, info) => outputs.subject(id, { ...info, record: { ...info.record, labelMapping } }),
+      })),
+    infer: (batch, model) => ({ output: applyNetwork(network, [batch.tensors.image], model) as tf.Tensor }),
+    consume: (batch: Batch, host: HostOutputs) => outputs.add(batch.windows ?? [], host.output),
+    finishInference: () => outputs.flush(),
+  };
+}

@@ -1,0 +1,276 @@
+/**
+ * Windows for the applications: preprocessing and augmentation settings from the config, and checkpointable batch
+ * sources over a subject loader (each epoch rebuilt from its seed, so a resumed run sees the same windows).
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import type { Batch, BatchSource, JsonValue } from "./base.ts";
+import type { NiftyConfig } from "../engine/config/mod.ts";
+import { deriveSeed, epochSource } from "../engine/batch_source.ts";
+import {
+  type AugmentationOptions,
+  augmentVolumes,
+  channelOf,
+  type ChannelVolume,
+  formatHistogramRef,
+  formatLabelMapping,
+  type ImageGeometry,
+  labelMappingFrom,
+  learnLabelMapping,
+  type LoadedSubject,
+  multimodMask,
+  paddingWindow,
+  parseHistogramRef,
+  type PreprocessOptions,
+  type PreprocessRecord,
+  preprocessSubject,
+  samplerOf,
+  type SamplerSpec,
+  type SubjectId,
+  SubjectLoader,
+  type SubjectRecord,
+  toBatchTensor,
+  trainLandmarks,
+  type Window,
+  windowStream,
+} from "../data/mod.ts";
+import type { ForegroundType, MultimodForegroundType } from "../data/preprocess/masks.ts";
+import type { PaddingMode } from "../data/preprocess/padding.ts";
+import { exists, writeTextAtomic } from "../data/_files.ts";
+import type { RandomStream } from "../data/_random.ts";
+import { type Roles, sectionsOf } from "./_inputs.ts";
+
+/** Preprocessing settings of `[NETWORK]` (landmarks and label mapping are added by {@link loadPreprocessing}). */
+export function preprocessOptions(config: NiftyConfig): PreprocessOptions {
+  const n = config.network;
+  const fg: Record<string, ForegroundType> = { thresh_plus: "threshold_plus", thresh_minus: "threshold_minus" };
+  return {
+    whitening: n.whitening,
+    normalisation: n.normalisation,
+    normaliseForegroundOnly: n.normalise_foreground_only,
+    foregroundType: fg[n.foreground_type] ?? n.foreground_type as ForegroundType,
+    multimodForegroundType:
+      (n.multimod_foreground_type === "all" ? "and" : n.multimod_foreground_type) as MultimodForegroundType,
+    cutoff: [n.cutoff[0], n.cutoff[1]],
+    normType: n.norm_type,
+    volumePaddingSize: n.volume_padding_size,
+    volumePaddingMode: n.volume_padding_mode as PaddingMode,
+    volumePaddingToSize: n.volume_padding_to_size,
+  };
+}
+
+/**
+ * Completes the preprocessing settings: histogram landmarks (`normalisation`) and the discrete label mapping
+ * (`label_normalisation`) are read from `histogram_ref_file`, or learned from the training subjects and written
+ * there when the file lacks them (NiftyNet keeps both in that file).
+ */
+export async function loadPreprocessing(
+  config: NiftyConfig,
+  options: {
+    roles: Roles;
+    training: readonly SubjectRecord[];
+    labelNormalisation: boolean;
+    labelRole?: string;
+  },
+): Promise<PreprocessOptions> {
+  const base = preprocessOptions(config);
+  const labelRole = options.labelRole ?? "label";
+  if (!base.normalisation && !options.labelNormalisation) return base;
+  const path = config.network.histogram_ref_file;
+  const ref = (await exists(path)) ? parseHistogramRef(await Deno.readTextFile(path), path) : new Map();
+  const imageSections = options.roles.image ?? [];
+  const missingLandmarks = base.normalisation && imageSections.some((s) => !ref.has(s));
+  const labelSection = options.roles[labelRole]?.[0];
+  const missingMapping = options.labelNormalisation && labelSection && !labelMappingFrom(labelSection, ref);
+  if (missingLandmarks || missingMapping) {
+    if (options.training.length === 0) {
+      throw new Error(
+        `histogram_ref_file "${path}" lacks ${missingLandmarks ? "landmarks" : "the label mapping"}: train first`,
+      );
+    }
+    const roles: Record<string, readonly string[]> = {};
+    if (missingLandmarks) roles.image = imageSections;
+    if (missingMapping) roles[labelRole] = [labelSection!];
+    const loader = new SubjectLoader(options.training, { sections: sectionsOf(config, roles), roles, cacheSize: 1 });
+    const channels: { data: Float32Array; mask?: Uint8Array }[][] = imageSections.map(() => []);
+    const labels: Float32Array[] = [];
+    for (let i = 0; i < loader.length; i++) {
+      const s = await loader.load(i);
+      if (missingLandmarks) {
+        const v = s.volumes.image;
+        const masks = base.normaliseForegroundOnly ? multimodMask(v, base) : undefined;
+        for (let c = 0; c < v.channels && c < channels.length; c++) {
+          channels[c].push({ data: channelOf(v, c), mask: masks?.[c] });
+        }
+      }
+      if (missingMapping) labels.push(s.volumes[labelRole].data);
+    }
+    let text = (await exists(path)) ? await Deno.readTextFile(path) : "";
+    if (missingLandmarks) {
+      const learned = new Map<string, Float64Array>();
+      imageSections.forEach((name, c) => learned.set(name, trainLandmarks(channels[c], base)));
+      for (const [k, v] of learned) ref.set(k, v);
+      text += formatHistogramRef(learned);
+    }
+    if (missingMapping) {
+      const mapping = learnLabelMapping(labels);
+      text += formatLabelMapping(labelSection!, mapping);
+      ref.set(`${labelSection}_from`, Float64Array.from(mapping.from));
+      ref.set(`${labelSection}_to`, Float64Array.from(mapping.to));
+    }
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || ".", { recursive: true });
+    await writeTextAtomic(path, text);
+  }
+  return {
+    ...base,
+    landmarks: base.normalisation ? imageSections.map((s) => ref.get(s)!) : undefined,
+    labelMapping: options.labelNormalisation && labelSection ? labelMappingFrom(labelSection, ref) : undefined,
+    labelRole,
+  };
+}
+
+/** Training augmentation from `[TRAINING]` (undefined when every step is off). */
+export function augmentationOptions(
+  config: NiftyConfig,
+  labelRoles: readonly string[],
+): AugmentationOptions | undefined {
+  const t = config.training;
+  const flips = t.random_flipping_axes.filter((a) => a >= 0);
+  const on = flips.length || t.rotation_angle.length || t.rotation_angle_x.length || t.rotation_angle_y.length ||
+    t.rotation_angle_z.length || t.scaling_percentage.length || t.do_elastic_deformation || t.bias_field_range.length;
+  if (!on) return undefined;
+  return {
+    randomFlippingAxes: flips,
+    rotationAngle: t.rotation_angle,
+    rotationAngleX: t.rotation_angle_x,
+    rotationAngleY: t.rotation_angle_y,
+    rotationAngleZ: t.rotation_angle_z,
+    scalingPercentage: t.scaling_percentage,
+    isotropicScaling: t.isotropic_scaling,
+    doElasticDeformation: t.do_elastic_deformation,
+    numCtrlPoints: t.num_ctrl_points,
+    deformationSigma: t.deformation_sigma,
+    proportionToDeform: t.proportion_to_deform,
+    biasFieldRange: t.bias_field_range,
+    bfOrder: t.bf_order,
+    nearestRoles: labelRoles,
+    order: 1,
+  };
+}
+
+/** What a preprocessed subject keeps for putting outputs back: the preprocessing record and the loaded geometry. */
+export interface SubjectInfo {
+  readonly record: PreprocessRecord;
+  readonly geometry: Readonly<Record<string, ImageGeometry>>;
+  /** Spatial shape after preprocessing (the aggregator's volume). */
+  readonly shape: readonly [number, number, number];
+}
+
+/** Options of {@link windowBatches}. */
+export interface WindowBatchesOptions {
+  readonly config: NiftyConfig;
+  readonly subjects: readonly SubjectRecord[];
+  readonly roles: Roles;
+  readonly sampler: SamplerSpec;
+  readonly preprocess?: PreprocessOptions;
+  readonly augmentation?: AugmentationOptions;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly state?: JsonValue;
+  /** Endless and shuffled (training) or one ordered pass (inference). */
+  readonly endless: boolean;
+  /** Turns windows into the batch's tensors by role. */
+  readonly toTensors: (windows: readonly Window[]) => Record<string, tf.Tensor>;
+  /** Receives each subject's info after preprocessing (inference bookkeeping). */
+  readonly onSubject?: (id: SubjectId, info: SubjectInfo) => void;
+  /** Roles loaded and preprocessed but not cut by the sampler (e.g. a classification label image). */
+  readonly detached?: readonly string[];
+  /** Replaces the windows of one subject (e.g. to attach a per-subject class from a detached role). */
+  readonly mapWindows?: (subject: LoadedSubject, windows: Iterable<Window>, rng: RandomStream) => Iterable<Window>;
+}
+
+/**
+ * A checkpointable source of window batches. Subjects are loaded through a cache shared by every epoch; an
+ * epoch's order, windows and augmentation depend only on (seed, epoch). A short final inference batch is padded
+ * with blank windows (`smaller_final_batch_mode = pad`) or emitted as is (`dynamic`, and `drop`: inference never
+ * drops windows).
+ */
+export function windowBatches(options: WindowBatchesOptions): BatchSource {
+  const { config, subjects, roles, sampler } = options;
+  if (subjects.length === 0) throw new Error(`"${config.source}": no subjects to sample from`);
+  const loader = new SubjectLoader(subjects, {
+    sections: sectionsOf(config, roles),
+    roles,
+    // Small datasets stay in memory across epochs; large volumes are re-read rather than piling up.
+    cacheSize: Math.min(subjects.length, 8),
+  });
+  const sample = samplerOf(sampler);
+  const mode = config.network.smaller_final_batch_mode;
+  const source = epochSource<Window>({
+    batchSize: options.batchSize,
+    seed: options.seed,
+    state: options.state,
+    epochs: options.endless ? Infinity : 1,
+    makeEpoch: (epoch, seed) =>
+      windowStream<LoadedSubject>(loader, {
+        shuffle: options.endless,
+        seed: deriveSeed(seed, epoch),
+        transform: (subject, rng) => {
+          let volumes: Record<string, ChannelVolume> = { ...subject.volumes };
+          if (options.preprocess) {
+            const done = preprocessSubject(volumes, options.preprocess);
+            volumes = done.volumes;
+            const first = volumes[Object.keys(roles)[0]];
+            options.onSubject?.(subject.id, {
+              record: done.record,
+              geometry: subject.geometry,
+              shape: first.shape,
+            });
+          }
+          if (options.augmentation) volumes = augmentVolumes(volumes, options.augmentation, rng);
+          return { ...subject, volumes };
+        },
+        sampler: (subject, rng) => {
+          const volumes = { ...subject.volumes };
+          for (const role of options.detached ?? []) delete volumes[role];
+          const windows = sample({ id: subject.id, volumes }, rng);
+          return options.mapWindows ? options.mapWindows(subject, windows, rng) : windows;
+        },
+      }),
+    toBatch: (items) => {
+      const windows = [...items];
+      if (!options.endless && mode === "pad") {
+        while (windows.length < options.batchSize) windows.push(paddingWindow(windows[0]));
+      }
+      return { tensors: options.toTensors(windows), windows } satisfies Batch;
+    },
+  });
+  return source;
+}
+
+/** Batch tensors of the given roles (`[b, x, y, z, c]`, or `[b, x, y, c]` for 2D windows). */
+export function roleTensors(windows: readonly Window[], roles: readonly string[]): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const role of roles) if (windows[0].data[role]) out[role] = toBatchTensor(windows, role);
+  return out;
+}
+
+/** Centre-crops `t`'s spatial axes to `like`'s (networks with valid convolutions return smaller outputs). */
+export function cropLike(t: tf.Tensor, like: tf.Tensor): tf.Tensor {
+  const rank = t.rank;
+  const begin: number[] = [0], size: number[] = [t.shape[0]];
+  let same = true;
+  for (let d = 1; d < rank - 1; d++) {
+    const diff = t.shape[d] - like.shape[d];
+    if (diff < 0) {
+      throw new Error(`the network output [${like.shape}] is larger than its target [${t.shape}]`);
+    }
+    if (diff) same = false;
+    begin.push(Math.floor(diff / 2));
+    size.push(like.shape[d]);
+  }
+  begin.push(0);
+  size.push(t.shape[rank - 1]);
+  return same ? t : tf.slice(t, begin, size);
+}

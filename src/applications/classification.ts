@@ -1,0 +1,242 @@
+/**
+ * NiftyNet's classification application (`net_classify`, section `[CLASSIFICATION]`): one class per image.
+ *
+ * - Roles: `image`, `label` (the class: a one-voxel image, or a label image whose value at the window centre is
+ *   the window's class), `sampler`, `inferred`.
+ * - Training: windows from `window_sampling` (`resize` gives one whole-image window per subject); the network
+ *   returns `[batch, num_classes]` logits; `loss_type` CrossEntropy (default).
+ * - Inference: windows of each subject (resize: one; otherwise the grid), class probabilities averaged per
+ *   subject, written to `<save_seg_dir>/inferred.csv` as `subject_id,class` rows (`subject_id,p0,p1,…` with
+ *   `output_prob`).
+ * - Evaluation: `classification_accuracy` / `roc_auc` over all subjects against the label section, written to
+ *   `<save_csv_dir>/evaluation.csv`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { tf } from "../deps.ts";
+import { applyNetwork, type VariableStore } from "../dsl/mod.ts";
+import type { Application, ApplicationRun, Batch, HostOutputs } from "./base.ts";
+import type { NiftyConfig } from "../engine/config/mod.ts";
+import {
+  type ChannelVolume,
+  ClassificationAggregator,
+  findSectionFiles,
+  type LoadedSubject,
+  type SamplerSpec,
+  type Window,
+  writeClassificationCsv,
+} from "../data/mod.ts";
+import { readImage } from "../io/mod.ts";
+import { getMetric } from "../evaluation/mod.ts";
+import { exists } from "../data/_files.ts";
+import { inferenceSubjects, requireRoles, rolesOf, sectionOptions, subjectsFor, windowSizesOf } from "./_inputs.ts";
+import { augmentationOptions, loadPreprocessing, roleTensors, windowBatches } from "./_windows.ts";
+import { configuredLoss, configuredNetwork } from "./_plugins.ts";
+import { writeEvaluation } from "./_outputs.ts";
+import { inputShapeOf, trainingSampler } from "./_window_app.ts";
+
+type ClassificationValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "CLASSIFICATION" }>["values"];
+
+function valuesOf(config: NiftyConfig): ClassificationValues {
+  if (config.application?.section !== "CLASSIFICATION") {
+    throw new Error(`"${config.source}": the classification application needs a [CLASSIFICATION] section`);
+  }
+  return config.application.values;
+}
+
+/** The class a label volume gives a window: its only voxel, or its value at the window's centre. */
+export function classOf(label: ChannelVolume, window: Window, { role = "image" } = {}): number {
+  if (label.data.length === 1) return label.data[0];
+  const loc = window.location[role] ?? Object.values(window.location)[0];
+  const c = [0, 1, 2].map((d) => Math.min(label.shape[d] - 1, Math.max(0, loc.start[d] + Math.floor(loc.size[d] / 2))));
+  return label.data[c[0] + label.shape[0] * (c[1] + label.shape[1] * c[2])];
+}
+
+function* withClass(subject: LoadedSubject, windows: Iterable<Window>): Generator<Window> {
+  const label = subject.volumes.label;
+  for (const w of windows) {
+    if (!label) {
+      yield w;
+      continue;
+    }
+    const cls = classOf(label, w);
+    yield { ...w, data: { ...w.data, label: { data: Float32Array.of(cls), shape: [1, 1, 1], channels: 1 } } };
+  }
+}
+
+/** The classification application. */
+export const classificationApplication: Application = {
+  name: "classification",
+  section: "CLASSIFICATION",
+  inputRoles: ["image", "label", "sampler", "inferred"],
+  async setup(config, context): Promise<ApplicationRun> {
+    const v = valuesOf(config);
+    if (context.action !== "evaluate" && v.num_classes < 2) {
+      throw new Error(`"${config.source}": [CLASSIFICATION] num_classes must be at least 2 (got ${v.num_classes})`);
+    }
+    const roles = rolesOf(config, ["image", "label", "sampler"]);
+    requireRoles(config, roles, { needed: ["image"] });
+    const { network, name } = await configuredNetwork(config, { numClasses: v.num_classes });
+    const batchSize = config.network.batch_size;
+    const sizes = windowSizesOf(config, { image: roles.image });
+    const logits = (batch: Batch, model: { store: VariableStore; training: boolean }) => {
+      const out = applyNetwork(network, [batch.tensors.image], model) as tf.Tensor;
+      return tf.reshape(out, [out.shape[0], -1]) as tf.Tensor2D;
+    };
+    const loss = context.action === "train"
+      ? await configuredLoss(config, "classification", { nClasses: v.num_classes })
+      : undefined;
+    const base = {
+      network: network as ApplicationRun["network"],
+      networkName: name,
+      inputShapes: [inputShapeOf(sizes.image, { batch: batchSize, channels: roles.image.length })],
+      objectives: [{
+        name: "loss",
+        loss: (batch: Batch, model: { store: VariableStore; training: boolean }) =>
+          loss!(logits(batch, model), batch.tensors.label),
+      }],
+    };
+    const none = () => Promise.reject(new Error(`not available for ${context.action}`));
+
+    if (context.action === "train") {
+      requireRoles(config, roles, { needed: ["label"], why: "for training" });
+      const required = Object.keys(roles);
+      const training = await subjectsFor(config, roles, { required, phases: ["training"], createSplit: true });
+      if (training.length === 0) throw new Error(`"${config.source}": no training subjects`);
+      const preprocess = await loadPreprocessing(config, {
+        roles,
+        training,
+        labelNormalisation: v.label_normalisation,
+      });
+      const samplerRoles = { image: roles.image, ...(roles.sampler ? { sampler: roles.sampler } : {}) };
+      const sampler = trainingSampler(config, { roles: samplerRoles, sizes: windowSizesOf(config, samplerRoles) });
+      const augmentation = augmentationOptions(config, ["sampler"]);
+      return {
+        ...base,
+        async batches(phase, { seed, state }) {
+          const subjects = phase === "training"
+            ? training
+            : await subjectsFor(config, roles, { required, phases: ["validation"], createSplit: true });
+          return windowBatches({
+            config,
+            subjects,
+            roles,
+            sampler,
+            preprocess,
+            augmentation: phase === "training" ? augmentation : undefined,
+            batchSize,
+            seed,
+            state,
+            endless: true,
+            detached: ["label"],
+            mapWindows: withClass,
+            toTensors: (windows) => roleTensors(windows, ["image", "label"]),
+          });
+        },
+        inferenceBatches: none,
+        infer: () => ({}),
+        consume: () => Promise.resolve(),
+      };
+    }
+
+    if (context.action === "evaluate") {
+      return {
+        ...base,
+        batches: none,
+        inferenceBatches: none,
+        infer: () => ({}),
+        consume: () => Promise.resolve(),
+        evaluate: () => evaluateClasses(config, v),
+      };
+    }
+
+    const imageRoles = { image: roles.image };
+    const subjects = await inferenceSubjects(config, imageRoles, { required: ["image"] });
+    const preprocess = await loadPreprocessing(config, {
+      roles,
+      training: [],
+      labelNormalisation: v.label_normalisation,
+    });
+    const inferSizes = windowSizesOf(config, imageRoles, { inference: true });
+    const sampler: SamplerSpec = config.network.window_sampling === "resize"
+      ? { kind: "resize", options: { spatialWindowSize: inferSizes } }
+      : { kind: "grid", options: { spatialWindowSize: inferSizes, border: [0] } };
+    const aggregator = new ClassificationAggregator();
+    const dir = config.inference.save_seg_dir;
+    return {
+      ...base,
+      inputShapes: [inputShapeOf(inferSizes.image, { batch: batchSize, channels: roles.image.length })],
+      batches: none,
+      inferenceBatches: ({ seed }) =>
+        Promise.resolve(windowBatches({
+          config,
+          subjects,
+          roles: imageRoles,
+          sampler,
+          preprocess: { ...preprocess, labelMapping: undefined },
+          batchSize,
+          seed,
+          endless: false,
+          toTensors: (windows) => roleTensors(windows, ["image"]),
+        })),
+      infer: (batch, model) => ({ probabilities: tf.softmax(logits(batch, model)) }),
+      consume(batch: Batch, host: HostOutputs) {
+        const { data, shape } = host.probabilities;
+        const k = shape[1];
+        (batch.windows ?? []).forEach((w, i) => {
+          if (!w.padding) aggregator.add(w.subject, data.subarray(i * k, (i + 1) * k));
+        });
+        return Promise.resolve();
+      },
+      async finishInference() {
+        await Deno.mkdir(dir, { recursive: true });
+        const mapping = preprocess.labelMapping;
+        const rows = [...aggregator.result()].map(([id, p]): [string, ArrayLike<number>] => {
+          if (v.output_prob) return [id, p];
+          let best = 0;
+          for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+          return [id, [mapping ? mapping.from[best] : best]];
+        });
+        await writeClassificationCsv(join(dir, "inferred.csv"), rows);
+      },
+    };
+  },
+};
+
+/** Compares inferred classes with the label images' classes over all subjects. */
+async function evaluateClasses(config: NiftyConfig, v: ClassificationValues): Promise<void> {
+  const evaluations = config.evaluation.evaluations;
+  if (!evaluations.length) throw new Error(`"${config.source}": [EVALUATION] evaluations is empty`);
+  if (!v.label.length) throw new Error(`"${config.source}": evaluation needs [CLASSIFICATION] label`);
+  const path = join(config.inference.save_seg_dir, "inferred.csv");
+  if (!(await exists(path))) throw new Error(`evaluate: no "${path}": run inference first`);
+  const rows = new Map<string, number[]>();
+  for (const line of (await Deno.readTextFile(path)).split(/\r?\n/).filter((l) => l.trim())) {
+    const [id, ...values] = line.split(",");
+    rows.set(id.trim(), values.map(Number));
+  }
+  const refs = await findSectionFiles(v.label[0], sectionOptions(config.inputs[v.label[0]]));
+  const predicted: number[] = [], scores: number[] = [], truth: number[] = [];
+  for (const [id, values] of [...rows].sort(([a], [b]) => a < b ? -1 : 1)) {
+    const ref = refs.get(id);
+    if (!ref) continue;
+    const image = await readImage(ref);
+    const data = image.data as ArrayLike<number>;
+    const [x, y, z] = image.shape;
+    truth.push(Number(data[Math.floor(x / 2) + x * (Math.floor(y / 2) + y * Math.floor(z / 2))]));
+    const best = values.length === 1 ? values[0] : values.indexOf(Math.max(...values));
+    predicted.push(best);
+    scores.push(values.length > 1 ? values[values.length - 1] : values[0]);
+  }
+  if (!truth.length) throw new Error(`evaluate: none of the inferred subjects has a label in [${v.label[0]}]`);
+  const values: Record<string, number> = {};
+  for (const name of evaluations) {
+    const metric = getMetric(name);
+    if (metric.kind !== "classification") {
+      throw new Error(`evaluations: "${name}" is not a classification metric (classification_accuracy, roc_auc)`);
+    }
+    values[name] = metric.compute(name === "roc_auc" ? scores : predicted, truth);
+  }
+  await writeEvaluation(config, [{ subjectId: "all", label: "", values }], { evaluations });
+}

@@ -1,0 +1,63 @@
+/**
+ * NiftyNet's regression application (`net_regress`, section `[REGRESSION]`): image → image of real values.
+ *
+ * - Roles: `image`, `output` (the training target), `weight`, `sampler`, `inferred`.
+ * - Training: as segmentation (samplers, preprocessing, augmentation) with a one-channel network output and a
+ *   regression `loss_type` (default `L2Loss`); `loss_border` voxels on each side are left out of the loss.
+ * - Inference: grid windows aggregated per subject, written as float32 NIfTI on the image's original grid.
+ * - Evaluation: regression metrics (`mse`, `mae`, `psnr` …) against the output section.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import type { Application } from "./base.ts";
+import type { NiftyConfig } from "../engine/config/mod.ts";
+import { configuredLoss } from "./_plugins.ts";
+import { windowAppRun } from "./_window_app.ts";
+import { evaluateImages } from "./_evaluate_images.ts";
+
+type RegressionValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "REGRESSION" }>["values"];
+
+function valuesOf(config: NiftyConfig): RegressionValues {
+  if (config.application?.section !== "REGRESSION") {
+    throw new Error(`"${config.source}": the regression application needs a [REGRESSION] section`);
+  }
+  return config.application.values;
+}
+
+/** Removes `border` voxels from each side of every spatial axis of a channels-last batch. */
+export function cropBorder(t: tf.Tensor, border: number): tf.Tensor {
+  if (border <= 0) return t;
+  const begin = t.shape.map((_, d) => (d === 0 || d === t.rank - 1 || t.shape[d] === 1 ? 0 : border));
+  const size = t.shape.map((n, d) => n - 2 * begin[d]);
+  if (size.some((n) => n < 1)) throw new Error(`loss_border ${border} leaves nothing of a window [${t.shape}]`);
+  return tf.slice(t, begin, size);
+}
+
+/** The regression application. */
+export const regressionApplication: Application = {
+  name: "regression",
+  section: "REGRESSION",
+  inputRoles: ["image", "output", "weight", "sampler", "inferred"],
+  async setup(config, context) {
+    const v = valuesOf(config);
+    const loss = context.action === "train" ? await configuredLoss(config, "regression") : undefined;
+    return await windowAppRun(config, context, {
+      roleKeys: ["image", "output", "weight", "sampler"],
+      targetRole: "output",
+      numClasses: 1,
+      loss: (prediction, target, weight) =>
+        loss!(
+          cropBorder(prediction, v.loss_border),
+          cropBorder(target, v.loss_border),
+          weight ? cropBorder(weight, v.loss_border) : undefined,
+        ),
+      finish: (volume) => volume,
+      labelOutput: false,
+      labelNormalisation: false,
+      evaluate: async () => {
+        await evaluateImages(config, { inferred: v.inferred, reference: v.output });
+      },
+    });
+  },
+};

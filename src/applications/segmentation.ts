@@ -1,0 +1,61 @@
+/**
+ * NiftyNet's segmentation application (`net_segment`, section `[SEGMENTATION]`).
+ *
+ * - Roles: `image` (sections stacked as channels), `label` (training target), `weight` (per-voxel loss weights),
+ *   `sampler` (weighted/balanced sampling map), `inferred` (outputs to evaluate).
+ * - Training: windows from `window_sampling` (uniform, weighted, balanced, resize), preprocessing
+ *   (`whitening`, `normalisation`, `label_normalisation`, volume padding) and augmentation from `[TRAINING]`;
+ *   the loss `loss_type` on the network's logits (`softmax` applies before probability losses); a label window
+ *   larger than the output (valid convolutions) is centre-cropped to it.
+ * - Inference: grid windows (`[INFERENCE] spatial_window_size`, `border`), aggregated per subject, argmax (or
+ *   softmax probabilities with `output_prob`), label values mapped back, written as
+ *   `<save_seg_dir>/<subject><output_postfix>.nii.gz` on the image's original grid and affine.
+ * - Evaluation: `[EVALUATION] evaluations` per subject and `evaluation_units`, against the label section, to
+ *   `<save_csv_dir>/evaluation.csv` and `evaluation_summary.csv`.
+ *
+ * @module
+ */
+import type { Application } from "./base.ts";
+import type { NiftyConfig } from "../engine/config/mod.ts";
+import { configuredLoss } from "./_plugins.ts";
+import { argmaxChannels, softmaxChannels } from "./_outputs.ts";
+import { windowAppRun } from "./_window_app.ts";
+import { evaluateImages } from "./_evaluate_images.ts";
+
+type SegmentationValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "SEGMENTATION" }>["values"];
+
+function valuesOf(config: NiftyConfig): SegmentationValues {
+  if (config.application?.section !== "SEGMENTATION") {
+    throw new Error(`"${config.source}": the segmentation application needs a [SEGMENTATION] section`);
+  }
+  return config.application.values;
+}
+
+/** The segmentation application. */
+export const segmentationApplication: Application = {
+  name: "segmentation",
+  section: "SEGMENTATION",
+  inputRoles: ["image", "label", "weight", "sampler", "inferred"],
+  async setup(config, context) {
+    const v = valuesOf(config);
+    if (context.action !== "evaluate" && v.num_classes < 1) {
+      throw new Error(`"${config.source}": [SEGMENTATION] num_classes must be set (got ${v.num_classes})`);
+    }
+    const numClasses = Math.max(1, v.num_classes);
+    const loss = context.action === "train"
+      ? await configuredLoss(config, "segmentation", { nClasses: numClasses, softmax: v.softmax })
+      : undefined;
+    return await windowAppRun(config, context, {
+      roleKeys: ["image", "label", "weight", "sampler"],
+      targetRole: "label",
+      numClasses,
+      loss: (prediction, target, weight) => loss!(prediction, target, weight),
+      finish: (volume) => v.output_prob ? softmaxChannels(volume) : argmaxChannels(volume),
+      labelOutput: !v.output_prob,
+      labelNormalisation: v.label_normalisation,
+      evaluate: async () => {
+        await evaluateImages(config, { inferred: v.inferred, reference: v.label, units: v.evaluation_units });
+      },
+    });
+  },
+};

@@ -1,0 +1,102 @@
+/**
+ * `cli.ts train|infer|evaluate -c config.ini [-a application] [--key value …]` and the NiftyNet-style aliases
+ * (`segment train …` = `net_segment train …`): registers the applications, runs the driver's action and returns
+ * the lines that tell the user where things went.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type Application, registerApplication } from "../applications/mod.ts";
+import { type ActionResult, runAction } from "../engine/mod.ts";
+import { isModuleReference } from "../../networks/registry.ts";
+
+/** The driver actions. */
+export type Action = "train" | "infer" | "evaluate";
+
+/** The actions, for CLI choices. */
+export const ACTIONS: readonly Action[] = ["train", "infer", "evaluate"];
+
+/** CLI alias → application name (NiftyNet's `net_segment`, `net_regress` …). */
+export const APPLICATION_ALIASES: Readonly<Record<string, string>> = {
+  segment: "segmentation",
+  regress: "regression",
+  classify: "classification",
+  autoencoder: "autoencoder",
+  gan: "gan",
+};
+
+/** Options of {@link runActionCommand}. */
+export interface RunActionCommandOptions {
+  /** The config file (`-c`). */
+  readonly config: string;
+  /**
+   * Application name or alias (`-a`), or a module path/URL whose `application` (or default) export is an
+   * {@link Application}; default: the config's application section.
+   */
+  readonly application?: string;
+  /** `--key value` overrides, argv style. */
+  readonly overrides?: readonly string[];
+  /** Progress lines (default `console.log`). */
+  readonly log?: (line: string) => void;
+}
+
+/** Runs one action and returns the summary lines to print. */
+export async function runActionCommand(action: string, options: RunActionCommandOptions): Promise<string[]> {
+  if (!ACTIONS.includes(action as Action)) {
+    throw new Error(`unknown action "${action}": expected one of ${ACTIONS.join(", ")}`);
+  }
+  const application = options.application && isModuleReference(options.application)
+    ? await loadApplication(options.application)
+    : options.application;
+  const result = await runAction(action as Action, options.config, [...(options.overrides ?? [])], {
+    application,
+    log: options.log,
+  });
+  return await summary(result);
+}
+
+/** Imports an application plugin (relative paths from the working directory) and registers it. */
+export async function loadApplication(specifier: string): Promise<Application> {
+  const url = /^[a-z]+:/.test(specifier) ? specifier : new URL(specifier, `file://${Deno.cwd()}/`).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(url);
+  } catch (e) {
+    throw new Error(`cannot load application module "${specifier}": ${(e as Error).message}`);
+  }
+  const app = (mod.application ?? mod.default) as Application | undefined;
+  if (!app || typeof app.setup !== "function" || typeof app.name !== "string" || typeof app.section !== "string") {
+    throw new Error(`application module "${specifier}" must export an application { name, section, setup }`);
+  }
+  registerApplication(app);
+  return app;
+}
+
+async function summary(r: ActionResult): Promise<string[]> {
+  const modelDir = r.config.system.model_dir;
+  if (r.action === "train") {
+    return [
+      `trained to iteration ${r.result.iteration} (${r.result.stoppedBy}); checkpoint ${r.result.checkpoint}`,
+      `TensorBoard logs: tensorboard --logdir ${join(modelDir, "logs")}`,
+    ];
+  }
+  if (r.action === "infer") {
+    const dir = r.config.inference.save_seg_dir;
+    return [`outputs in ${dir} (list: ${join(dir, "inferred.csv")})`];
+  }
+  const csv = join(r.config.evaluation.save_csv_dir, "evaluation.csv");
+  const lines = [`evaluation: ${csv}`];
+  const summaryPath = join(r.config.evaluation.save_csv_dir, "evaluation_summary.csv");
+  try {
+    const rows = (await Deno.readTextFile(summaryPath)).trim().split("\n");
+    const header = rows[0].split(",");
+    for (const row of rows.slice(1).filter((l) => l.startsWith("mean,"))) {
+      const cells = row.split(",");
+      const values = header.slice(2).map((name, i) => `${name} ${Number(cells[i + 2]).toPrecision(4)}`);
+      lines.push(`  mean ${cells[1] || "all"}: ${values.join(", ")}`);
+    }
+  } catch {
+    // Classification writes one row per run, no summary means.
+  }
+  return lines;
+}
