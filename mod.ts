@@ -23,3 +23,11 @@ export { type LossFunction, optimizerSlots, trainStep } from "./src/engine/train
 export { Progress } from "./src/engine/progress.ts";
 export * from "./layers/mod.ts";
 export * from "./networks/mod.ts";
+export * from "./src/io/mod.ts";
+export * from "./src/geometry/mod.ts";
+export * from "./src/data/mod.ts";
+// Losses and metrics share names (`dice` is both): they are reached as `losses.getLoss`, `evaluation.evaluatePair`.
+export * as losses from "./src/losses/mod.ts";
+export * as evaluation from "./src/evaluation/mod.ts";
+export * from "./src/engine/mod.ts";
+export * from "./src/applications/mod.ts";
