@@ -16,6 +16,7 @@ import { evaluateCommand } from "./src/commands/evaluate.ts";
 import { ACTIONS, APPLICATION_ALIASES, runActionCommand } from "./src/commands/run_action.ts";
 import { convertCommand, infoCommand, parseConvertFlags } from "./src/io/cli_commands.ts";
 import { getNetwork, networkNames } from "./networks/mod.ts";
+import { configReferenceMarkdown } from "./src/engine/config/reference.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -158,6 +159,10 @@ for (const [alias, application] of Object.entries(APPLICATION_ALIASES)) {
       runConfigured(action, overrides, { ...o, application })
     );
 }
+
+program.command("config-keys")
+  .description("print every config key with its default, meaning and support status (Markdown)")
+  .action(() => console.log(configReferenceMarkdown()));
 
 program.command("networks")
   .description("list the registered networks")
