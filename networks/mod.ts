@@ -18,7 +18,16 @@ export { HolisticNet, type HolisticNetOptions } from "./holisticnet.ts";
 export { DenseVNet, type DenseVNetOptions } from "./dense_vnet.ts";
 export { BottleneckBlock, DownResBlock, ResNet, type ResNetOptions } from "./resnet.ts";
 export { SEResNet } from "./se_resnet.ts";
-export { VAE, type VAEOptions, type VAEOutput, vaeOutputList } from "./vae.ts";
+export {
+  type CodeDecodingNetwork,
+  isCodeDecodingNetwork,
+  VAE,
+  type VAEDecoded,
+  VAEDecoder,
+  type VAEOptions,
+  type VAEOutput,
+  vaeOutputList,
+} from "./vae.ts";
 export {
   SimpleGAN,
   SimpleGANDiscriminator,

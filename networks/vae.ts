@@ -23,6 +23,10 @@
  * `[posterior_means, posterior_logvars, data_means, data_logvars, images, data_variances, posterior_variances,
  * sample]`. Only the "DECONV" upsampling mode is implemented.
  *
+ * Decoding codes alone (NiftyNet's `shared_decoder` + `decoder_means`, for generating images): `vae.decoder(imageShape)`
+ * or `new VAEDecoder(imageShape, options)` is a layer named like the VAE holding the same decoders (built by the same
+ * code), so applied at the root of the trained VAE's variable store it reads the trained decoder weights by path.
+ *
  * Input constraints: 2D or 3D batch; every spatial size divisible by ∏ convPoolingFactors (8 by default).
  *
  * @module
@@ -255,8 +259,108 @@ class FCDecoder extends Layer {
   }
 }
 
+/** The shared fully connected decoder in front of the means decoder, or none when its size list is empty. */
+function sharedDecoder(r: Resolved, o: VAEOptions): FCDecoder | undefined {
+  if (r.layerSizesDecoderShared.length === 0) return undefined;
+  return new FCDecoder(fcStack(r.layerSizesDecoderShared, r.actiFuncDecoderShared, "FCDecoder_fc", o));
+}
+
+/** Throws unless `shape` is a valid batch shape: 2D/3D, spatial sizes divisible by the total pooling factor. */
+function checkBatchShape(r: Resolved, shape: readonly number[]): void {
+  if (shape.length !== 4 && shape.length !== 5) {
+    throw new Error(`VAE: expected a 2D [N, H, W, C] or 3D [N, D, H, W, C] batch, got [${shape}]`);
+  }
+  const pool = r.convPoolingFactors.reduce((a, b) => a * b, 1);
+  const spatial = shape.slice(1, -1);
+  if (spatial.some((n) => n % pool !== 0)) {
+    throw new Error(`VAE: spatial sizes must be divisible by the total pooling factor ${pool}, got [${shape}]`);
+  }
+}
+
+/** The means and log-variance decoders for batches of `shape` (their shapes depend on it, their names do not). */
+function convDecoders(r: Resolved, o: VAEOptions, shape: readonly number[]): [ConvDecoder, ConvDecoder] {
+  const pool = r.convPoolingFactors.reduce((a, b) => a * b, 1);
+  const downsampled = [...shape.slice(1, -1).map((n) => n / pool), r.convOutputChannels.at(-1)!];
+  const channels = shape[shape.length - 1];
+  return [
+    new ConvDecoder("ConvDecoder_means", r, downsampled, channels, "sigmoid", o),
+    new ConvDecoder("ConvDecoder_logvars", r, downsampled, channels, undefined, o),
+  ];
+}
+
+/** The decoding half of the VAE, applied in the VAE's own scope: sample → (data means, clipped log-variances). */
+function decodeSample(
+  scope: Scope,
+  parts: { shared?: FCDecoder; means: ConvDecoder; logvars: ConvDecoder; bound: number },
+  sample: tf.Tensor,
+): VAEDecoded {
+  const partial = parts.shared ? parts.shared.apply(scope, sample) : sample;
+  const dataMeans = parts.means.apply(scope, partial);
+  const dataLogvars = tf.clipByValue(parts.logvars.apply(scope, sample), -parts.bound, parts.bound);
+  return { dataMeans, dataLogvars };
+}
+
+/** What {@link VAEDecoder} returns: the decoded images' means (NiftyNet's generated images) and log-variances. */
+export interface VAEDecoded {
+  readonly dataMeans: tf.Tensor;
+  readonly dataLogvars: tf.Tensor;
+}
+
+/**
+ * A network that can decode latent codes into images of a given shape (what the autoencoder application's
+ * `sample` and `linear_interpolation` inference need). {@link VAE} is one.
+ */
+export interface CodeDecodingNetwork {
+  /** A layer decoding `[N, latentSize]` codes to `[N, …imageShape]` images with the trained weights. */
+  decoder(imageShape: readonly number[]): Layer<[tf.Tensor], VAEDecoded> & { readonly latentSize: number };
+}
+
+/** Whether `network` has a {@link CodeDecodingNetwork.decoder} method. */
+export function isCodeDecodingNetwork(network: unknown): network is CodeDecodingNetwork {
+  return typeof (network as Partial<CodeDecodingNetwork> | null)?.decoder === "function";
+}
+
+/**
+ * The VAE's decoders alone: `[N, numberOfLatentVariables]` codes → {@link VAEDecoded} images of `imageShape`
+ * (`[H, W, C]` or `[D, H, W, C]`, the shape the VAE was trained on). Its scope name and children are the VAE's, so
+ * applied at the root of the VAE's variable store it reuses the trained `FCDecoder`, `ConvDecoder_means` and
+ * `ConvDecoder_logvars` weights by path: decoding a forward pass's `sample` gives that pass's data means.
+ */
+export class VAEDecoder extends Layer<[tf.Tensor], VAEDecoded> {
+  /** Length of the codes it decodes. */
+  readonly latentSize: number;
+  /** Shape of one decoded image (no batch axis). */
+  readonly imageShape: readonly number[];
+  readonly #bound: number;
+  readonly #shared?: FCDecoder;
+  readonly #means: ConvDecoder;
+  readonly #logvars: ConvDecoder;
+
+  constructor(imageShape: readonly number[], options: VAEOptions = {}) {
+    super(options.name ?? "VAE");
+    const r = resolve(options);
+    checkBatchShape(r, [1, ...imageShape]);
+    this.latentSize = r.numberOfLatentVariables;
+    this.imageShape = [...imageShape];
+    this.#bound = r.logvarsBound;
+    this.#shared = sharedDecoder(r, options);
+    [this.#means, this.#logvars] = convDecoders(r, options, [1, ...imageShape]);
+  }
+
+  forward(scope: Scope, codes: tf.Tensor): VAEDecoded {
+    if (codes.rank !== 2 || codes.shape[1] !== this.latentSize) {
+      throw new Error(`VAEDecoder: expected codes of shape [N, ${this.latentSize}], got [${codes.shape}]`);
+    }
+    return decodeSample(
+      scope,
+      { shared: this.#shared, means: this.#means, logvars: this.#logvars, bound: this.#bound },
+      codes,
+    );
+  }
+}
+
 /** NiftyNet's convolutional VAE: `[N, …spatial, C]` → {@link VAEOutput}. */
-export class VAE extends Layer<[tf.Tensor], VAEOutput> {
+export class VAE extends Layer<[tf.Tensor], VAEOutput> implements CodeDecodingNetwork {
   readonly #r: Resolved;
   readonly #options: VAEOptions;
   readonly #encoder: ConvEncoder;
@@ -269,38 +373,29 @@ export class VAE extends Layer<[tf.Tensor], VAEOutput> {
     this.#options = options;
     this.#encoder = new ConvEncoder(this.#r, options);
     this.#sampler = new GaussianSampler(this.#r, options);
-    if (this.#r.layerSizesDecoderShared.length > 0) {
-      this.#shared = new FCDecoder(
-        fcStack(this.#r.layerSizesDecoderShared, this.#r.actiFuncDecoderShared, "FCDecoder_fc", options),
-      );
-    }
+    this.#shared = sharedDecoder(this.#r, options);
   }
 
   /** Throws unless `shape` is a valid input: 2D/3D, spatial sizes divisible by the total pooling factor. */
   checkInput(shape: readonly number[]): void {
-    if (shape.length !== 4 && shape.length !== 5) {
-      throw new Error(`VAE: expected a 2D [N, H, W, C] or 3D [N, D, H, W, C] batch, got [${shape}]`);
-    }
-    const pool = this.#r.convPoolingFactors.reduce((a, b) => a * b, 1);
-    const spatial = shape.slice(1, -1);
-    if (spatial.some((n) => n % pool !== 0)) {
-      throw new Error(`VAE: spatial sizes must be divisible by the total pooling factor ${pool}, got [${shape}]`);
-    }
+    checkBatchShape(this.#r, shape);
+  }
+
+  /** This VAE's decoders for images of `imageShape` (`[H, W, C]` or `[D, H, W, C]`), see {@link VAEDecoder}. */
+  decoder(imageShape: readonly number[]): VAEDecoder {
+    return new VAEDecoder(imageShape, this.#options);
   }
 
   forward(scope: Scope, images: tf.Tensor): VAEOutput {
     this.checkInput(images.shape);
-    const r = this.#r, o = this.#options;
-    const pool = r.convPoolingFactors.reduce((a, b) => a * b, 1);
-    const downsampled = [...images.shape.slice(1, -1).map((n) => n / pool), r.convOutputChannels.at(-1)!];
-    const channels = images.shape[images.rank - 1];
     // Built per application because their shapes depend on the input; their names (so variables) do not.
-    const decoderMeans = new ConvDecoder("ConvDecoder_means", r, downsampled, channels, "sigmoid", o);
-    const decoderLogvars = new ConvDecoder("ConvDecoder_logvars", r, downsampled, channels, undefined, o);
+    const [means, logvars] = convDecoders(this.#r, this.#options, images.shape);
     const [sample, posteriorMeans, posteriorLogvars] = this.#sampler.apply(scope, this.#encoder.apply(scope, images));
-    const partial = this.#shared ? this.#shared.apply(scope, sample) : sample;
-    const dataMeans = decoderMeans.apply(scope, partial);
-    const dataLogvars = tf.clipByValue(decoderLogvars.apply(scope, sample), -r.logvarsBound, r.logvarsBound);
+    const { dataMeans, dataLogvars } = decodeSample(
+      scope,
+      { shared: this.#shared, means, logvars, bound: this.#r.logvarsBound },
+      sample,
+    );
     return {
       posteriorMeans,
       posteriorLogvars,
