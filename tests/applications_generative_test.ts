@@ -52,7 +52,7 @@ Deno.test("autoencoder end to end: VAE trains, encode writes codes to CSV, encod
   }
   await assertRejects(
     () => runAction("infer", config, ["--inference_type", "sample"], { log }),
-    /inference_type = sample needs a network that can decode/,
+    /inference_type = sample needs \[AUTOENCODER\] noise_stddev > 0/,
   );
   assertEquals(tf.memory().numTensors, before);
   await Deno.remove(dir, { recursive: true });

@@ -77,7 +77,7 @@ Deno.test("segmentation end to end: train → checkpoint → inference NIfTI on 
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("segmentation validates on the validation subjects, and a resumed run with augmentation ends with the same weights", async () => {
+Deno.test("segmentation validates on the validation subjects, and a resumed run with augmentation (flips, rotation, elastic, bias field) ends with the same weights", async () => {
   const dir = await Deno.makeTempDir();
   const settings = {
     max_iter: 4,
@@ -87,6 +87,10 @@ Deno.test("segmentation validates on the validation subjects, and a resumed run 
     validation_every_n: 2,
     random_flipping_axes: "0,1",
     rotation_angle: "(-10, 10)",
+    do_elastic_deformation: "True",
+    deformation_sigma: 2,
+    proportion_to_deform: 1,
+    bias_field_range: "(-0.5, 0.5)",
   };
   const whole = join(dir, "whole"), parts = join(dir, "parts");
   for (const d of [whole, parts]) {

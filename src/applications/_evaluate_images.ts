@@ -12,7 +12,14 @@ import { findSectionFiles, parseSubjectCsv } from "../data/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import { exists } from "../data/_files.ts";
 import { sectionOptions } from "./_inputs.ts";
-import { writeEvaluation } from "./_outputs.ts";
+import { EVALUATION_CSV_HONOURED_KEYS, writeEvaluation } from "./_outputs.ts";
+import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
+
+/** Keys {@link evaluateImages} acts on. */
+export const EVALUATE_IMAGES_HONOURED_KEYS: HonouredKeys = composeKeys([
+  { EVALUATION: ["evaluations"], INFERENCE: ["save_seg_dir"] },
+  EVALUATION_CSV_HONOURED_KEYS,
+]);
 
 /** An image as the evaluation's row-major volume: x-fastest data read as shape [z, y, x], spacing in mm. */
 export function evaluationVolume(image: Image, file: string): Volume {

@@ -15,6 +15,10 @@ import {
 import type { Affine } from "../io/image.ts";
 import { readImage } from "../io/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
+import type { HonouredKeys } from "./honoured_keys.ts";
+
+/** Keys {@link GeneratedWriter} acts on. */
+export const GENERATED_OUTPUT_HONOURED_KEYS: HonouredKeys = { INFERENCE: ["save_seg_dir", "output_postfix"] };
 
 /** A geometry for a generated volume of `shape`, borrowing the affine of `reference` (a file) when given. */
 export async function generatedGeometry(shape: readonly number[], reference?: string): Promise<ImageGeometry> {

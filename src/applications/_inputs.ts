@@ -17,6 +17,34 @@ import {
 } from "../data/mod.ts";
 import type { InterpOrder } from "../geometry/resample.ts";
 import { exists } from "../data/_files.ts";
+import type { HonouredKeys } from "./honoured_keys.ts";
+
+/**
+ * Keys acted on by listing subjects ({@link subjectsFor}), the loader options ({@link sectionOptions}) and the
+ * training window sizes ({@link windowSizesOf}). Any NiftyNet `loader` name reads the same voxels here (src/io
+ * reads every format itself), so the key is accepted whatever it names.
+ */
+export const INPUT_HONOURED_KEYS: HonouredKeys = {
+  SYSTEM: ["dataset_split_file"],
+  TRAINING: ["exclude_fraction_for_validation", "exclude_fraction_for_inference"],
+  INPUT: [
+    "csv_file",
+    "path_to_search",
+    "filename_contains",
+    "filename_not_contains",
+    "filename_removefromid",
+    "interp_order",
+    "loader",
+    "pixdim",
+    "axcodes",
+    "spatial_window_size",
+  ],
+};
+
+/** Keys acted on by {@link inferenceSubjects} and the inference window size of {@link windowSizesOf}. */
+export const INFERENCE_INPUT_HONOURED_KEYS: HonouredKeys = {
+  INFERENCE: ["dataset_to_infer", "spatial_window_size"],
+};
 
 /** Role → the input sections stacked as its channels. */
 export type Roles = Readonly<Record<string, readonly string[]>>;

@@ -24,6 +24,18 @@ import type { NiftyConfig } from "../engine/config/mod.ts";
 import { type EvaluationRow, formatCsv, summarizeRows } from "../evaluation/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import type { SubjectInfo } from "./_windows.ts";
+import type { HonouredKeys } from "./honoured_keys.ts";
+
+/**
+ * Keys acted on by {@link VolumeOutputs} (the caller passes them in its options; `output_interp_order` only when
+ * it passes `outputInterpOrder` to the writer, so it is not in this list).
+ */
+export const VOLUME_OUTPUT_HONOURED_KEYS: HonouredKeys = {
+  INFERENCE: ["border", "fill_constant", "save_seg_dir", "output_postfix"],
+};
+
+/** The key {@link writeEvaluation} acts on. */
+export const EVALUATION_CSV_HONOURED_KEYS: HonouredKeys = { EVALUATION: ["save_csv_dir"] };
 
 /** Options of {@link VolumeOutputs}. */
 export interface VolumeOutputsOptions {

@@ -10,6 +10,21 @@ import type { ActivationName } from "../../layers/mod.ts";
 import type { InitializerName } from "../dsl/mod.ts";
 import { getLoss, loadLossPlugin, type LossApplication, type LossFunctions, lossNames } from "../losses/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
+import type { HonouredKeys } from "./honoured_keys.ts";
+
+/** The key {@link configuredNetwork} builds the network from. */
+export const NETWORK_NAME_HONOURED_KEYS: HonouredKeys = { NETWORK: ["name"] };
+
+/**
+ * Keys {@link configuredNetwork} passes to the network factory. Applications whose registered networks ignore
+ * some of them (the GANs take none, the VAE fixes its own activations) leave those out of their lists.
+ */
+export const NETWORK_OPTION_HONOURED_KEYS: HonouredKeys = {
+  NETWORK: ["activation_function", "weight_initializer", "bias_initializer"],
+};
+
+/** The key {@link configuredLoss} reads. */
+export const LOSS_HONOURED_KEYS: HonouredKeys = { TRAINING: ["loss_type"] };
 
 /** A network built from the config, and what kind of layer it is. */
 export interface ConfiguredNetwork {

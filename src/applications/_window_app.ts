@@ -13,7 +13,9 @@ import type { InterpOrder } from "../geometry/resample.ts";
 import type { NiftiDatatype } from "../io/image.ts";
 import type { ApplicationRun, Batch, HostOutputs } from "./base.ts";
 import {
+  INFERENCE_INPUT_HONOURED_KEYS,
   inferenceSubjects,
+  INPUT_HONOURED_KEYS,
   interpOrders,
   requireRoles,
   type Roles,
@@ -22,15 +24,25 @@ import {
   windowSizesOf,
 } from "./_inputs.ts";
 import {
+  AUGMENTATION_HONOURED_KEYS,
   augmentationOptions,
   cropLike,
   loadPreprocessing,
+  PREPROCESSING_HONOURED_KEYS,
   roleTensors,
   type SubjectInfo,
+  WINDOW_BATCH_HONOURED_KEYS,
+  WINDOW_INFERENCE_HONOURED_KEYS,
   windowBatches,
 } from "./_windows.ts";
-import { VolumeOutputs } from "./_outputs.ts";
-import { configuredNetwork } from "./_plugins.ts";
+import { VOLUME_OUTPUT_HONOURED_KEYS, VolumeOutputs } from "./_outputs.ts";
+import {
+  configuredNetwork,
+  LOSS_HONOURED_KEYS,
+  NETWORK_NAME_HONOURED_KEYS,
+  NETWORK_OPTION_HONOURED_KEYS,
+} from "./_plugins.ts";
+import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
 
 /** What varies between the window applications. */
 export interface WindowAppSpec {
@@ -50,6 +62,32 @@ export interface WindowAppSpec {
   /** Evaluation action. */
   readonly evaluate?: () => Promise<void>;
 }
+
+/** Keys acted on by {@link trainingSampler}. */
+export const SAMPLER_HONOURED_KEYS: HonouredKeys = {
+  NETWORK: ["window_sampling"],
+  TRAINING: ["sample_per_volume"],
+};
+
+/**
+ * Keys acted on by {@link windowAppRun} and the helpers it calls (the application adds its own section's keys
+ * and its evaluation's).
+ */
+export const WINDOW_APP_HONOURED_KEYS: HonouredKeys = composeKeys([
+  INPUT_HONOURED_KEYS,
+  INFERENCE_INPUT_HONOURED_KEYS,
+  NETWORK_NAME_HONOURED_KEYS,
+  NETWORK_OPTION_HONOURED_KEYS,
+  LOSS_HONOURED_KEYS,
+  PREPROCESSING_HONOURED_KEYS,
+  AUGMENTATION_HONOURED_KEYS,
+  SAMPLER_HONOURED_KEYS,
+  WINDOW_BATCH_HONOURED_KEYS,
+  WINDOW_INFERENCE_HONOURED_KEYS,
+  VOLUME_OUTPUT_HONOURED_KEYS,
+  // The writer's `outputInterpOrder` below.
+  { INFERENCE: ["output_interp_order"] },
+]);
 
 /** Training sampler of `[NETWORK] window_sampling`. */
 export function trainingSampler(

@@ -40,6 +40,51 @@ import type { PaddingMode } from "../data/preprocess/padding.ts";
 import { exists, writeTextAtomic } from "../data/_files.ts";
 import type { RandomStream } from "../data/_random.ts";
 import { type Roles, sectionsOf } from "./_inputs.ts";
+import type { HonouredKeys } from "./honoured_keys.ts";
+
+/** Keys acted on by {@link preprocessOptions} and {@link loadPreprocessing}. */
+export const PREPROCESSING_HONOURED_KEYS: HonouredKeys = {
+  NETWORK: [
+    "whitening",
+    "normalisation",
+    "normalise_foreground_only",
+    "foreground_type",
+    "multimod_foreground_type",
+    "cutoff",
+    "norm_type",
+    "volume_padding_size",
+    "volume_padding_mode",
+    "volume_padding_to_size",
+    "histogram_ref_file",
+  ],
+};
+
+/**
+ * Keys acted on by {@link augmentationOptions}.
+ */
+export const AUGMENTATION_HONOURED_KEYS: HonouredKeys = {
+  TRAINING: [
+    "random_flipping_axes",
+    "rotation_angle",
+    "rotation_angle_x",
+    "rotation_angle_y",
+    "rotation_angle_z",
+    "scaling_percentage",
+    "isotropic_scaling",
+    "do_elastic_deformation",
+    "num_ctrl_points",
+    "deformation_sigma",
+    "proportion_to_deform",
+    "bias_field_range",
+    "bf_order",
+  ],
+};
+
+/** Keys acted on by {@link windowBatches} for training and validation (the caller passes `batch_size`). */
+export const WINDOW_BATCH_HONOURED_KEYS: HonouredKeys = { NETWORK: ["batch_size", "queue_length"] };
+
+/** Keys acted on by {@link windowBatches} for an inference pass (the final batch only exists there). */
+export const WINDOW_INFERENCE_HONOURED_KEYS: HonouredKeys = { NETWORK: ["smaller_final_batch_mode"] };
 
 /** Preprocessing settings of `[NETWORK]` (landmarks and label mapping are added by {@link loadPreprocessing}). */
 export function preprocessOptions(config: NiftyConfig): PreprocessOptions {
@@ -192,9 +237,11 @@ export interface WindowBatchesOptions {
 
 /**
  * A checkpointable source of window batches. Subjects are loaded through a cache shared by every epoch; an
- * epoch's order, windows and augmentation depend only on (seed, epoch). A short final inference batch is padded
- * with blank windows (`smaller_final_batch_mode = pad`) or emitted as is (`dynamic`, and `drop`: inference never
- * drops windows).
+ * epoch's order, windows and augmentation depend only on (seed, epoch). Up to `queue_length` windows are sampled
+ * ahead of the batches taken (in order, so the batches are the same whatever its value; file reads then overlap
+ * training). A short final inference batch is padded with blank windows (`smaller_final_batch_mode = pad`) or
+ * emitted as is (`dynamic`, and `drop`: inference never drops windows). `close()` waits for the windows being
+ * sampled ahead.
  */
 export function windowBatches(options: WindowBatchesOptions): BatchSource {
   const { config, subjects, roles, sampler } = options;
@@ -207,37 +254,41 @@ export function windowBatches(options: WindowBatchesOptions): BatchSource {
   });
   const sample = samplerOf(sampler);
   const mode = config.network.smaller_final_batch_mode;
+  let ahead: ReadAhead<Window> | undefined;
   const source = epochSource<Window>({
     batchSize: options.batchSize,
     seed: options.seed,
     state: options.state,
     epochs: options.endless ? Infinity : 1,
     makeEpoch: (epoch, seed) =>
-      windowStream<LoadedSubject>(loader, {
-        shuffle: options.endless,
-        seed: deriveSeed(seed, epoch),
-        transform: (subject, rng) => {
-          let volumes: Record<string, ChannelVolume> = { ...subject.volumes };
-          if (options.preprocess) {
-            const done = preprocessSubject(volumes, options.preprocess);
-            volumes = done.volumes;
-            const first = volumes[Object.keys(roles)[0]];
-            options.onSubject?.(subject.id, {
-              record: done.record,
-              geometry: subject.geometry,
-              shape: first.shape,
-            });
-          }
-          if (options.augmentation) volumes = augmentVolumes(volumes, options.augmentation, rng);
-          return { ...subject, volumes };
-        },
-        sampler: (subject, rng) => {
-          const volumes = { ...subject.volumes };
-          for (const role of options.detached ?? []) delete volumes[role];
-          const windows = sample({ id: subject.id, volumes }, rng);
-          return options.mapWindows ? options.mapWindows(subject, windows, rng) : windows;
-        },
-      }),
+      ahead = readAhead(
+        windowStream<LoadedSubject>(loader, {
+          shuffle: options.endless,
+          seed: deriveSeed(seed, epoch),
+          transform: (subject, rng) => {
+            let volumes: Record<string, ChannelVolume> = { ...subject.volumes };
+            if (options.preprocess) {
+              const done = preprocessSubject(volumes, options.preprocess);
+              volumes = done.volumes;
+              const first = volumes[Object.keys(roles)[0]];
+              options.onSubject?.(subject.id, {
+                record: done.record,
+                geometry: subject.geometry,
+                shape: first.shape,
+              });
+            }
+            if (options.augmentation) volumes = augmentVolumes(volumes, options.augmentation, rng);
+            return { ...subject, volumes };
+          },
+          sampler: (subject, rng) => {
+            const volumes = { ...subject.volumes };
+            for (const role of options.detached ?? []) delete volumes[role];
+            const windows = sample({ id: subject.id, volumes }, rng);
+            return options.mapWindows ? options.mapWindows(subject, windows, rng) : windows;
+          },
+        }),
+        config.network.queue_length,
+      ),
     toBatch: (items) => {
       const windows = [...items];
       if (!options.endless && mode === "pad") {
@@ -246,7 +297,51 @@ export function windowBatches(options: WindowBatchesOptions): BatchSource {
       return { tensors: options.toTensors(windows), windows } satisfies Batch;
     },
   });
-  return source;
+  return { ...source, close: () => ahead?.settle() };
+}
+
+/** An async iterable that keeps up to `depth` items requested ahead of its consumer. */
+export interface ReadAhead<T> extends AsyncIterable<T> {
+  /** Waits for the requests in flight (so no file read outlives the source). */
+  settle(): Promise<void>;
+}
+
+/**
+ * Requests up to `depth` items of an async generator ahead of the consumer (NiftyNet's `queue_length`). The
+ * generator serves requests one after another, so the order is kept; it advances whenever the consumer awaits,
+ * which lets its file reads proceed while training runs. Unlike `WindowQueue` (src/data) it needs no timers, and
+ * {@link ReadAhead.settle} can wait for the work in flight, so closing a source leaves no pending operation.
+ */
+export function readAhead<T>(source: AsyncGenerator<T>, depth: number): ReadAhead<T> {
+  const pending: Promise<IteratorResult<T>>[] = [];
+  let ended = false;
+  const request = () => {
+    while (!ended && pending.length < depth) {
+      const p = source.next();
+      // Rejections are raised when the consumer reaches that item; meanwhile they are not unhandled.
+      p.catch(() => {});
+      pending.push(p);
+    }
+  };
+  const iterator: AsyncIterator<T> = {
+    async next() {
+      request();
+      const next = pending.shift();
+      if (!next) return { done: true, value: undefined };
+      const result = await next;
+      if (result.done) ended = true;
+      else request();
+      return result;
+    },
+  };
+  return {
+    [Symbol.asyncIterator]: () => iterator,
+    async settle() {
+      ended = true;
+      await Promise.allSettled(pending);
+      pending.length = 0;
+    },
+  };
 }
 
 /** Batch tensors of the given roles (`[b, x, y, z, c]`, or `[b, x, y, c]` for 2D windows). */

@@ -14,6 +14,7 @@ import type { tf } from "../deps.ts";
 import type { Layer, VariableStore } from "../dsl/mod.ts";
 import type { Window } from "../data/types.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
+import type { HonouredKeys } from "./honoured_keys.ts";
 
 /** JSON-serialisable data (sampler positions, RNG states). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -97,6 +98,11 @@ export interface Application {
   readonly section: string;
   /** Input roles the section may name (`image`, `label`, `weight`, `sampler`, `inferred`). */
   readonly inputRoles: readonly string[];
+  /**
+   * Every config key it acts on, beyond the driver's: the driver refuses a config that sets any other key to a
+   * non-default value (`assertKeysActedOn`). Absent (plugins): not checked.
+   */
+  readonly honouredKeys?: HonouredKeys;
   /** Builds the network, samplers and outputs for `action`. */
   setup(
     config: NiftyConfig,

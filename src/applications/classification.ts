@@ -30,11 +30,36 @@ import {
 import { readImage } from "../io/mod.ts";
 import { getMetric } from "../evaluation/mod.ts";
 import { exists } from "../data/_files.ts";
-import { inferenceSubjects, requireRoles, rolesOf, sectionOptions, subjectsFor, windowSizesOf } from "./_inputs.ts";
-import { augmentationOptions, loadPreprocessing, roleTensors, windowBatches } from "./_windows.ts";
-import { configuredLoss, configuredNetwork } from "./_plugins.ts";
-import { writeEvaluation } from "./_outputs.ts";
-import { inputShapeOf, trainingSampler } from "./_window_app.ts";
+import {
+  INFERENCE_INPUT_HONOURED_KEYS,
+  inferenceSubjects,
+  INPUT_HONOURED_KEYS,
+  requireRoles,
+  rolesOf,
+  sectionOptions,
+  subjectsFor,
+  windowSizesOf,
+} from "./_inputs.ts";
+import {
+  AUGMENTATION_HONOURED_KEYS,
+  augmentationOptions,
+  loadPreprocessing,
+  PREPROCESSING_HONOURED_KEYS,
+  roleTensors,
+  WINDOW_BATCH_HONOURED_KEYS,
+  WINDOW_INFERENCE_HONOURED_KEYS,
+  windowBatches,
+} from "./_windows.ts";
+import {
+  configuredLoss,
+  configuredNetwork,
+  LOSS_HONOURED_KEYS,
+  NETWORK_NAME_HONOURED_KEYS,
+  NETWORK_OPTION_HONOURED_KEYS,
+} from "./_plugins.ts";
+import { EVALUATION_CSV_HONOURED_KEYS, writeEvaluation } from "./_outputs.ts";
+import { inputShapeOf, SAMPLER_HONOURED_KEYS, trainingSampler } from "./_window_app.ts";
+import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
 
 type ClassificationValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "CLASSIFICATION" }>["values"];
 
@@ -65,11 +90,36 @@ function* withClass(subject: LoadedSubject, windows: Iterable<Window>): Generato
   }
 }
 
+/**
+ * Every key the classification application acts on (with the driver's). Its inference writes one CSV row per
+ * subject, so `output_postfix`, `output_interp_order`, `border` and `fill_constant` do not apply.
+ */
+export const CLASSIFICATION_HONOURED_KEYS: HonouredKeys = composeKeys([
+  INPUT_HONOURED_KEYS,
+  INFERENCE_INPUT_HONOURED_KEYS,
+  NETWORK_NAME_HONOURED_KEYS,
+  NETWORK_OPTION_HONOURED_KEYS,
+  LOSS_HONOURED_KEYS,
+  PREPROCESSING_HONOURED_KEYS,
+  AUGMENTATION_HONOURED_KEYS,
+  SAMPLER_HONOURED_KEYS,
+  WINDOW_BATCH_HONOURED_KEYS,
+  WINDOW_INFERENCE_HONOURED_KEYS,
+  EVALUATION_CSV_HONOURED_KEYS,
+  // `inferred.csv` in save_seg_dir (inference and evaluation); evaluateClasses.
+  { INFERENCE: ["save_seg_dir"], EVALUATION: ["evaluations"] },
+  {
+    // Not yet: `inferred` (the evaluation reads `<save_seg_dir>/inferred.csv`, never that section).
+    CLASSIFICATION: ["image", "label", "sampler", "num_classes", "output_prob", "label_normalisation"],
+  },
+]);
+
 /** The classification application. */
 export const classificationApplication: Application = {
   name: "classification",
   section: "CLASSIFICATION",
   inputRoles: ["image", "label", "sampler", "inferred"],
+  honouredKeys: CLASSIFICATION_HONOURED_KEYS,
   async setup(config, context): Promise<ApplicationRun> {
     const v = valuesOf(config);
     if (context.action !== "evaluate" && v.num_classes < 2) {

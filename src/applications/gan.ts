@@ -25,11 +25,20 @@ import {
 } from "../data/mod.ts";
 import { RandomStream } from "../data/_random.ts";
 import { deriveSeed, epochSource } from "../engine/batch_source.ts";
-import { requireRoles, rolesOf, subjectsFor, windowSizesOf } from "./_inputs.ts";
-import { augmentationOptions, loadPreprocessing, roleTensors, windowBatches } from "./_windows.ts";
-import { configuredLoss, configuredNetwork } from "./_plugins.ts";
-import { inputShapeOf, trainingSampler } from "./_window_app.ts";
-import { GeneratedWriter, namedWindow } from "./_generated.ts";
+import { INPUT_HONOURED_KEYS, requireRoles, rolesOf, subjectsFor, windowSizesOf } from "./_inputs.ts";
+import {
+  AUGMENTATION_HONOURED_KEYS,
+  augmentationOptions,
+  loadPreprocessing,
+  PREPROCESSING_HONOURED_KEYS,
+  roleTensors,
+  WINDOW_BATCH_HONOURED_KEYS,
+  windowBatches,
+} from "./_windows.ts";
+import { configuredLoss, configuredNetwork, LOSS_HONOURED_KEYS, NETWORK_NAME_HONOURED_KEYS } from "./_plugins.ts";
+import { inputShapeOf, SAMPLER_HONOURED_KEYS, trainingSampler } from "./_window_app.ts";
+import { GENERATED_OUTPUT_HONOURED_KEYS, GeneratedWriter, namedWindow } from "./_generated.ts";
+import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
 
 type GanValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "GAN" }>["values"];
 
@@ -57,11 +66,30 @@ function noiseTensor(windows: readonly Window[], size: number): tf.Tensor2D {
   return tf.tensor2d(data, [windows.length, size]);
 }
 
+/**
+ * Every key the GAN application acts on (with the driver's). Its inference draws noise (no input subjects, no
+ * windows), so `dataset_to_infer`, `[INFERENCE] spatial_window_size`, `border`, `fill_constant`,
+ * `output_interp_order` and `smaller_final_batch_mode` do not apply; the registered GANs build their own layers,
+ * so `activation_function` and the initializers are not taken either.
+ */
+export const GAN_HONOURED_KEYS: HonouredKeys = composeKeys([
+  INPUT_HONOURED_KEYS,
+  NETWORK_NAME_HONOURED_KEYS,
+  LOSS_HONOURED_KEYS,
+  PREPROCESSING_HONOURED_KEYS,
+  AUGMENTATION_HONOURED_KEYS,
+  SAMPLER_HONOURED_KEYS,
+  WINDOW_BATCH_HONOURED_KEYS,
+  GENERATED_OUTPUT_HONOURED_KEYS,
+  { GAN: ["image", "conditioning", "noise_size", "n_interpolations"] },
+]);
+
 /** The GAN application. */
 export const ganApplication: Application = {
   name: "gan",
   section: "GAN",
   inputRoles: ["image", "conditioning"],
+  honouredKeys: GAN_HONOURED_KEYS,
   async setup(config, context): Promise<ApplicationRun> {
     const v = valuesOf(config);
     if (v.noise_size < 1) throw new Error(`"${config.source}": [GAN] noise_size must be set (got ${v.noise_size})`);

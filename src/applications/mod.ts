@@ -19,6 +19,7 @@ import { ganApplication } from "./gan.ts";
 import { autoencoderApplication } from "./autoencoder.ts";
 
 export * from "./base.ts";
+export * from "./honoured_keys.ts";
 export { segmentationApplication } from "./segmentation.ts";
 export { cropBorder, regressionApplication } from "./regression.ts";
 export { classificationApplication, classOf } from "./classification.ts";

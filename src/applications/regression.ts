@@ -13,8 +13,9 @@ import { tf } from "../deps.ts";
 import type { Application } from "./base.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import { configuredLoss } from "./_plugins.ts";
-import { windowAppRun } from "./_window_app.ts";
-import { evaluateImages } from "./_evaluate_images.ts";
+import { WINDOW_APP_HONOURED_KEYS, windowAppRun } from "./_window_app.ts";
+import { EVALUATE_IMAGES_HONOURED_KEYS, evaluateImages } from "./_evaluate_images.ts";
+import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
 
 type RegressionValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "REGRESSION" }>["values"];
 
@@ -34,11 +35,19 @@ export function cropBorder(t: tf.Tensor, border: number): tf.Tensor {
   return tf.slice(t, begin, size);
 }
 
+/** Every key the regression application acts on (with the driver's). Not yet: `error_map`. */
+export const REGRESSION_HONOURED_KEYS: HonouredKeys = composeKeys([
+  WINDOW_APP_HONOURED_KEYS,
+  EVALUATE_IMAGES_HONOURED_KEYS,
+  { REGRESSION: ["image", "output", "weight", "sampler", "inferred", "loss_border"] },
+]);
+
 /** The regression application. */
 export const regressionApplication: Application = {
   name: "regression",
   section: "REGRESSION",
   inputRoles: ["image", "output", "weight", "sampler", "inferred"],
+  honouredKeys: REGRESSION_HONOURED_KEYS,
   async setup(config, context) {
     const v = valuesOf(config);
     const loss = context.action === "train" ? await configuredLoss(config, "regression") : undefined;

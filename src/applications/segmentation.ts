@@ -19,8 +19,9 @@ import type { Application } from "./base.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import { configuredLoss } from "./_plugins.ts";
 import { argmaxChannels, softmaxChannels } from "./_outputs.ts";
-import { windowAppRun } from "./_window_app.ts";
-import { evaluateImages } from "./_evaluate_images.ts";
+import { WINDOW_APP_HONOURED_KEYS, windowAppRun } from "./_window_app.ts";
+import { EVALUATE_IMAGES_HONOURED_KEYS, evaluateImages } from "./_evaluate_images.ts";
+import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
 
 type SegmentationValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "SEGMENTATION" }>["values"];
 
@@ -31,11 +32,35 @@ function valuesOf(config: NiftyConfig): SegmentationValues {
   return config.application.values;
 }
 
+/**
+ * Every key the segmentation application acts on (with the driver's). Not yet: the selective sampler's
+ * `min_sampling_ratio`, `compulsory_labels`, `rand_samples`, `min_numb_labels`, `proba_connect`.
+ */
+export const SEGMENTATION_HONOURED_KEYS: HonouredKeys = composeKeys([
+  WINDOW_APP_HONOURED_KEYS,
+  EVALUATE_IMAGES_HONOURED_KEYS,
+  {
+    SEGMENTATION: [
+      "image",
+      "label",
+      "weight",
+      "sampler",
+      "inferred",
+      "num_classes",
+      "output_prob",
+      "label_normalisation",
+      "softmax",
+      "evaluation_units",
+    ],
+  },
+]);
+
 /** The segmentation application. */
 export const segmentationApplication: Application = {
   name: "segmentation",
   section: "SEGMENTATION",
   inputRoles: ["image", "label", "weight", "sampler", "inferred"],
+  honouredKeys: SEGMENTATION_HONOURED_KEYS,
   async setup(config, context) {
     const v = valuesOf(config);
     if (context.action !== "evaluate" && v.num_classes < 1) {

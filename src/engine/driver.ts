@@ -14,6 +14,9 @@
  * Resuming is exact: the checkpoint holds the variables, the optimizer slots and the driver state (seed, batch
  * source positions, validation history), and the learning rate is a function of the iteration.
  *
+ * Before any work, a config setting a key to a non-default value that neither the driver nor the application acts
+ * on is refused (`Application.honouredKeys`, see `src/applications/honoured_keys.ts`).
+ *
  * Weight decay: the loss is the data loss + the store's regularizers (set by layers) + `decay` applied by the
  * driver to every trainable kernel (`…/w`) that has no regularizer of its own: `reg_type` L2 adds decay·Σw²/2
  * (TensorFlow's l2_regularizer), L1 adds decay·Σ|w|.
@@ -32,6 +35,7 @@ import {
   type ModelContext,
   type Objective,
 } from "../applications/base.ts";
+import { assertKeysActedOn } from "../applications/honoured_keys.ts";
 import { parseScopeMapping, recordGraph, restoreRuleFromFile, VariableStore } from "../dsl/mod.ts";
 import type { NamedTensors } from "../checkpoint/mod.ts";
 import { EventWriter, graphDef } from "../viz/mod.ts";
@@ -89,6 +93,7 @@ export async function train(config: NiftyConfig, application: Application, optio
   TrainResult
 > {
   const log = options.log ?? ((line: string) => console.log(line));
+  assertKeysActedOn(config, application);
   const t = config.training;
   const modelDir = config.system.model_dir;
 
@@ -408,6 +413,7 @@ export async function infer(config: NiftyConfig, application: Application, optio
   InferResult
 > {
   const log = options.log ?? ((line: string) => console.log(line));
+  assertKeysActedOn(config, application);
   const modelDir = config.system.model_dir;
   const iteration = config.inference.inference_iter === -1
     ? await latestCheckpoint(modelDir)
@@ -498,6 +504,7 @@ export async function runAction(
   }
   if (action === "train") return { action, config, result: await train(config, app, options) };
   if (action === "infer") return { action, config, result: await infer(config, app, options) };
+  assertKeysActedOn(config, app);
   const run = await app.setup(config, { action: "evaluate", seed: Math.max(0, config.system.random_seed) });
   try {
     if (!run.evaluate) throw new Error(`application "${app.name}" has no evaluation`);

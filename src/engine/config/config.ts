@@ -484,12 +484,11 @@ export function configFromJson(json: unknown, { source = "saved config" }: { sou
 
 // ---- keys an application honours ----
 
-/** Keys the driver itself implements (applications add theirs when calling {@link assertKeysHonoured}). */
+/** Keys the driver itself implements, whatever the application (see src/applications/honoured_keys.ts). */
 export const DRIVER_KEYS: Readonly<Record<string, readonly string[]>> = {
   SYSTEM: [
     "model_dir",
     "random_seed",
-    "num_threads",
     "num_gpus",
     "cuda_devices",
     "event_handler",
@@ -543,25 +542,4 @@ export function nonDefaultSettings(config: NiftyConfig): string[] {
   }
   for (const values of Object.values(config.inputs)) scan("INPUT", INPUT_KEYS, values);
   return [...new Set(out)];
-}
-
-/**
- * Fails when the config sets a key that neither the driver ({@link DRIVER_KEYS}) nor the application (`honoured`,
- * `{ NETWORK: ["batch_size", …], INPUT: ["path_to_search", …] }`) implements, so no setting is silently ignored.
- */
-export function assertKeysHonoured(
-  config: NiftyConfig,
-  honoured: Readonly<Record<string, readonly string[]>>,
-  { application = "this application" }: { application?: string } = {},
-): void {
-  const ok = (setting: string) => {
-    const [section, key] = setting.split(".");
-    return DRIVER_KEYS[section]?.includes(key) || honoured[section]?.includes(key);
-  };
-  const ignored = nonDefaultSettings(config).filter((s) => !ok(s));
-  if (ignored.length) {
-    throw new Error(
-      `"${config.source}": ${application} does not support these settings yet: ${ignored.join(", ")}`,
-    );
-  }
 }

@@ -214,16 +214,11 @@ export const TRAINING_KEYS = {
   scaling_percentage: floats([], "random scaling range in percent", { length: 2 }),
   isotropic_scaling: bool(false, "same scaling factor on every axis"),
   antialiasing: bool(true, "smooth before down-scaling"),
-  bias_field_range: floats([], "random bias field coefficients", {
-    length: 2,
-    unsupported: unlessDefault<number[]>([], "bias field augmentation"),
-  }),
+  bias_field_range: floats([], "random bias field coefficients", { length: 2 }),
   bf_order: int(3, "bias field polynomial order", { min: 0 }),
   random_flipping_axes: ints([-1], "axes to flip at random (-1: none)", { min: -1 }),
   spatial_rank: int(3, "image dimensionality", { min: 2, max: 3 }),
-  do_elastic_deformation: bool(false, "elastic deformation", {
-    unsupported: unlessDefault(false, "elastic deformation"),
-  }),
+  do_elastic_deformation: bool(false, "elastic deformation"),
   num_ctrl_points: int(4, "elastic deformation control points", { min: 1 }),
   deformation_sigma: float(15, "elastic deformation sigma"),
   proportion_to_deform: float(0.5, "fraction of windows deformed", { min: 0, max: 1 }),
