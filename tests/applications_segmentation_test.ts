@@ -6,6 +6,7 @@ import "../src/applications/mod.ts";
 import { findApplication } from "../src/applications/mod.ts";
 import { type ActionResult, listCheckpoints, runAction } from "../src/engine/mod.ts";
 import { readImage, writeNifti } from "../src/io/mod.ts";
+import { checkerAvailable, checkEventFile } from "./_viz_check.ts";
 import { collector, discData, phantomData, TEST_AFFINE, testImage, writeConfig } from "./_applications_data.ts";
 
 await useBackend("cpu");
@@ -50,7 +51,21 @@ Deno.test("segmentation end to end: train → checkpoint → inference NIfTI on 
   assertEquals(await listCheckpoints(join(dir, "model")), [3]);
   assert(lines.some((l) => /^iter 3\/3 {2}loss /.test(l)), lines.join("\n"));
   const events = [...Deno.readDirSync(join(dir, "model", "logs", "training"))];
-  assert(events.some((e) => e.name.startsWith("events.out.tfevents.")), "TensorBoard event file");
+  const eventFile = events.find((e) => e.name.startsWith("events.out.tfevents."));
+  assert(eventFile, "TensorBoard event file");
+  if (checkerAvailable) {
+    // Decoded by an independent reader: scalars, the graph, and image slices of input, label and prediction.
+    const checked = await checkEventFile(join(dir, "model", "logs", "training", eventFile.name));
+    const summaries = checked.events.flatMap((e) => (e.summary ?? []).map((v) => ({ step: e.step, ...v })));
+    for (const tag of ["image", "label", "prediction"]) {
+      const images = summaries.filter((v) => v.tag === tag && v.image);
+      assertEquals(images.map((v) => v.step), [1, 2, 3], `image slices of ${tag}`);
+      assertEquals([images[0].image!.height, images[0].image!.width], [8, 8]);
+      assert(images[0].image!.png_signature_ok);
+    }
+    assert(summaries.some((v) => v.tag === "loss" && v.simple_value !== undefined));
+    assert(checked.events.some((e) => e.graph_def), "graph");
+  }
 
   await runAction("infer", config, [], { log });
   const split = (await Deno.readTextFile(join(dir, "model", "dataset_split.csv"))).trim().split("\n");

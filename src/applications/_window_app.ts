@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { tf } from "../deps.ts";
+import { tf } from "../deps.ts";
 import { applyNetwork } from "../dsl/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import type { ChannelVolume, SamplerSpec, Window } from "../data/mod.ts";
@@ -203,6 +203,10 @@ export async function windowAppRun(
           endless: true,
           toTensors: (windows: readonly Window[]) => roleTensors(windows, tensorRoles),
         });
+      },
+      summaryImages: (batch, model) => {
+        const prediction = applyNetwork(network, [batch.tensors.image], model) as tf.Tensor;
+        return { prediction: spec.labelOutput ? tf.expandDims(tf.argMax(prediction, -1), -1) : prediction };
       },
       inferenceBatches: () => Promise.reject(new Error("train does not infer")),
       infer: () => ({}),

@@ -76,6 +76,11 @@ export interface ApplicationRun {
   readonly objectives: readonly Objective[];
   /** Training or validation batches; `state` is given when resuming. */
   batches(phase: TrainingPhase, options: { seed: number; state?: JsonValue }): Promise<BatchSource>;
+  /**
+   * Tensors `[batch, …spatial, channels]` drawn as TensorBoard image slices every `tensorboard_every_n` iterations,
+   * beside the batch's own tensors (e.g. `prediction`). Called in inference mode inside `tf.tidy`.
+   */
+  summaryImages?(batch: Batch, model: ModelContext): Readonly<Record<string, tf.Tensor>>;
   /** Inference batches (windows in order, ending when every subject is covered). */
   inferenceBatches(options: { seed: number }): Promise<BatchSource>;
   /** Runs the network on an inference batch (inside `tf.tidy`); returns the tensors to hand to {@link consume}. */

@@ -28,6 +28,7 @@ import { tf } from "../deps.ts";
 import {
   type Application,
   applicationNames,
+  type ApplicationRun,
   type Batch,
   type BatchSource,
   findApplication,
@@ -38,7 +39,7 @@ import {
 import { assertKeysActedOn } from "../applications/honoured_keys.ts";
 import { parseScopeMapping, recordGraph, restoreRuleFromFile, VariableStore } from "../dsl/mod.ts";
 import type { NamedTensors } from "../checkpoint/mod.ts";
-import { EventWriter, graphDef } from "../viz/mod.ts";
+import { EventWriter, graphDef, type ImagePixels, summarySlice } from "../viz/mod.ts";
 import { applicationSection, type ConfigOverrides, configToJson, loadConfig, type NiftyConfig } from "./config/mod.ts";
 import { createOptimizer, optimizerSlots, restoreOptimizerSlots, type SlotOptimizer } from "./optimizers.ts";
 import { learningRateAt, type LearningRateSchedule } from "./schedules.ts";
@@ -240,10 +241,13 @@ export async function train(config: NiftyConfig, application: Application, optio
       pending = undefined;
       optimizer.learningRate = learningRateAt(iteration, schedule);
       const losses: Record<string, number> = {};
+      const logging = t.tensorboard_every_n > 0 && (iteration + 1) % t.tensorboard_every_n === 0;
+      let images: Map<string, ImagePixels> | undefined;
       try {
         for (const objective of run.objectives) {
           losses[objective.name] = optimiseStep(objective, batch, { store, optimizer, config });
         }
+        if (logging) images = summaryImages(run, batch, store);
       } finally {
         disposeBatch(batch);
       }
@@ -255,6 +259,7 @@ export async function train(config: NiftyConfig, application: Application, optio
       if (t.tensorboard_every_n > 0 && iteration % t.tensorboard_every_n === 0) {
         for (const [name, v] of Object.entries(losses)) trainWriter.scalar(name, v, iteration);
         trainWriter.scalar("lr", optimizer.learningRate, iteration);
+        for (const [name, pixels] of images ?? []) trainWriter.image(name, pixels, iteration);
         await trainWriter.flush();
       }
       if (validation && iteration % t.validation_every_n === 0) {
@@ -326,6 +331,19 @@ async function nextBatch(source: BatchSource, phase: string): Promise<Batch> {
   const batch = await source.next();
   if (!batch) throw new Error(`the ${phase} batch source ended; training sources must be endless`);
   return batch;
+}
+
+/** Middle-slice pictures of the batch tensors and of the application's summary tensors (e.g. the prediction). */
+function summaryImages(run: ApplicationRun, batch: Batch, store: VariableStore): Map<string, ImagePixels> {
+  const out = new Map<string, ImagePixels>();
+  tf.tidy(() => {
+    const extra = run.summaryImages?.(batch, { store, training: false }) ?? {};
+    const tensors: [string, tf.Tensor][] = [...Object.entries(batch.tensors), ...Object.entries(extra)];
+    for (const [name, t] of tensors) {
+      if (t.rank === 4 || t.rank === 5) out.set(name, summarySlice(t));
+    }
+  });
+  return out;
 }
 
 function disposeBatch(batch: Batch): void {

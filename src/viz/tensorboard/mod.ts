@@ -24,3 +24,4 @@ export {
   nodeDefs,
   type NodeDefSpec,
 } from "./graph_def.ts";
+export { middleSlice, summarySlice } from "./summary_slice.ts";
