@@ -14,6 +14,7 @@ import {
   wasmConv3dBackpropFilterConfig,
   wasmConv3dBackpropInputConfig,
 } from "./wasm_conv.ts";
+import "./fast/install.ts"; // oneDNN conv kernels on cpu (issue 8), stock kernels as fallback
 
 /** Kernels replaced per backend: each backend's are installed once its package has registered its own kernels. */
 const BACKEND_KERNELS: Readonly<Record<string, () => tf.KernelConfig[]>> = {

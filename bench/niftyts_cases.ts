@@ -1,0 +1,173 @@
+/**
+ * The NiftyTS side of the benchmark: runs one {@link BenchCase} on the current tfjs backend and returns its median
+ * time, plus a per-kernel profile of the U-Net train step.
+ *
+ * @module
+ */
+import { tf } from "../src/deps.ts";
+import { applyNetwork, type Layer, VariableStore } from "../src/dsl/mod.ts";
+import { HighRes3DNet } from "../networks/highres3dnet.ts";
+import { trainStep } from "../src/engine/train_step.ts";
+import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
+import type { BenchCase } from "./cases.ts";
+import { BenchUNet3D } from "./unet3d.ts";
+
+/** Median of `repeats` timed calls of `fn` after `warmup` untimed ones, in ms. */
+export function medianMs(fn: () => void, { repeats, warmup = 1 }: { repeats: number; warmup?: number }): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+}
+
+function randn(shape: number[], seed: number, scale = 1): tf.Tensor {
+  return tf.randomNormal(shape, 0, scale, "float32", seed);
+}
+
+function cube(size: number, channels: number): number[] {
+  return [1, size, size, size, channels];
+}
+
+function timeConv(c: BenchCase): number {
+  const k = c.kernel;
+  const x = randn(cube(c.size, c.cin), 1);
+  const w = randn([k, k, k, c.cin, c.cout], 2, Math.sqrt(2 / (k ** 3 * c.cin)));
+  const options = { strides: c.stride, dilations: c.dilation, padding: "same" as const };
+  const f = (a: tf.Tensor, b: tf.Tensor) => conv(a as tf.Tensor5D, b, options);
+  const outSize = Math.ceil(c.size / c.stride);
+  const dy = randn(cube(outSize, c.cout), 3);
+  try {
+    if (c.kind === "conv_fwd") return medianMs(() => tf.dispose(f(x, w)), c);
+    return medianMs(() => tf.dispose(tf.grads(f)([x, w], dy)), c);
+  } finally {
+    tf.dispose([x, w, dy]);
+  }
+}
+
+function timeConvTranspose(c: BenchCase): number {
+  const k = c.kernel, big = c.size * c.stride;
+  const x = randn(cube(c.size, c.cin), 1);
+  const w = randn([k, k, k, c.cout, c.cin], 2, Math.sqrt(2 / (k ** 3 * c.cin)));
+  const outShape = cube(big, c.cout) as [number, number, number, number, number];
+  const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv3dTranspose(a as tf.Tensor5D, b as tf.Tensor5D, outShape, 2, "same");
+  const dy = randn(outShape, 3);
+  try {
+    if (c.kind === "conv_transpose_fwd") return medianMs(() => tf.dispose(f(x, w)), c);
+    return medianMs(() => tf.dispose(tf.grads(f)([x, w], dy)), c);
+  } finally {
+    tf.dispose([x, w, dy]);
+  }
+}
+
+/** A network (default the bench U-Net), its variables, an Adam optimizer and one random image/label pair at `size`³. */
+export function unetSetup(size: number, network: Layer = new BenchUNet3D({ numClasses: 2, base: 8 })): {
+  step: () => number;
+  dispose: () => void;
+} {
+  const net = network;
+  const store = new VariableStore({ seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const x = randn([1, size, size, size, 1], 1);
+  const labels = tf.tidy(() =>
+    tf.oneHot(tf.cast(tf.greater(randn([1, size, size, size], 2), 0), "int32"), 2).asType("float32")
+  );
+  const loss = (p: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, p) as tf.Scalar;
+  const step = () => trainStep(net, x, { store, optimizer, loss });
+  return {
+    step,
+    dispose: () => {
+      tf.dispose([x, labels]);
+      optimizer.dispose();
+      store.records().forEach((r) => r.variable.dispose());
+    },
+  };
+}
+
+function timeTrainStep(c: BenchCase): number {
+  const network = c.kind === "highres3dnet_step" ? new HighRes3DNet({ numClasses: 2, actiFunc: "relu" }) : undefined;
+  const u = unetSetup(c.size, network);
+  try {
+    return medianMs(() => void u.step(), { repeats: c.repeats, warmup: c.repeats > 1 ? 2 : 1 });
+  } finally {
+    u.dispose();
+  }
+}
+
+function timeSlidingWindow(c: BenchCase): number {
+  const net = new BenchUNet3D({ numClasses: 2, base: 8 });
+  const store = new VariableStore({ seed: 1 });
+  const n = c.size, win = c.window ?? 64;
+  const volume = randn([1, n, n, n, 1], 1);
+  const out = new Float32Array(n * n * n * 2);
+  const origins: number[][] = [];
+  for (let z = 0; z < n; z += win) {
+    for (let y = 0; y < n; y += win) for (let x = 0; x < n; x += win) origins.push([z, y, x]);
+  }
+  const infer = () => {
+    for (const [z0, y0, x0] of origins) {
+      const probs = tf.tidy(() => {
+        const patch = tf.slice(volume, [0, z0, y0, x0, 0], [1, win, win, win, 1]);
+        return tf.softmax(applyNetwork(net, [patch], { store, training: false })).dataSync();
+      });
+      // write the window's probabilities back into the full volume
+      for (let z = 0; z < win; z++) {
+        for (let y = 0; y < win; y++) {
+          const src = ((z * win + y) * win) * 2;
+          const dst = (((z0 + z) * n + y0 + y) * n + x0) * 2;
+          out.set(probs.subarray(src, src + win * 2), dst);
+        }
+      }
+    }
+  };
+  try {
+    tf.tidy(() => void applyNetwork(net, [tf.slice(volume, 0, [1, win, win, win, 1])], { store, training: false }));
+    return medianMs(infer, { repeats: c.repeats, warmup: 0 });
+  } finally {
+    volume.dispose();
+    store.records().forEach((r) => r.variable.dispose());
+  }
+}
+
+/** Runs one case and returns its median time in ms. */
+export function runNiftyTsCase(c: BenchCase): number {
+  registerKernelFixes(); // gradients tfjs lacks (conv3dTranspose's among them)
+  switch (c.kind) {
+    case "conv_fwd":
+    case "conv_fwd_bwd":
+      return timeConv(c);
+    case "conv_transpose_fwd":
+    case "conv_transpose_fwd_bwd":
+      return timeConvTranspose(c);
+    case "unet_step":
+    case "highres3dnet_step":
+      return timeTrainStep(c);
+    case "sliding_window":
+      return timeSlidingWindow(c);
+  }
+}
+
+/** Time per kernel name (ms, summed over calls) in one U-Net train step after warm-up, largest first. */
+export async function profileUNetStep(size: number): Promise<Array<{ kernel: string; ms: number; calls: number }>> {
+  const u = unetSetup(size);
+  try {
+    u.step();
+    u.step();
+    const info = await tf.profile(() => void u.step());
+    const byName = new Map<string, { ms: number; calls: number }>();
+    for (const k of info.kernels) {
+      const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+      e.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+      e.calls++;
+      byName.set(k.name, e);
+    }
+    return [...byName].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
+  } finally {
+    u.dispose();
+  }
+}

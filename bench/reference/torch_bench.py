@@ -1,0 +1,222 @@
+"""PyTorch side of `deno task bench`: runs the cases of bench/cases.ts (given as JSON) with the same shapes, 2 threads,
+fp32, batch 1, channels-first, and writes {"cases": [{"case", "pytorch_ms"}], "torch": version}.
+
+Usage:
+  python3 torch_bench.py CASES.json OUT.json [--threads 2]
+  python3 torch_bench.py --rss SIZE OUT.json [--threads 2]   # peak RSS (MiB) of a process running U-Net steps
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def median_ms(fn, repeats, warmup=1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def same_pad(k, d):
+    return (k - 1) * d // 2  # TF "same" for stride 1, odd k; for stride 2 timings match up to one border row
+
+
+def time_conv(c):
+    k, g = c["kernel"], torch.Generator().manual_seed(1)
+    x = torch.randn(1, c["cin"], c["size"], c["size"], c["size"], generator=g)
+    w = torch.randn(c["cout"], c["cin"], k, k, k, generator=g) * (2 / (k**3 * c["cin"])) ** 0.5
+    kw = dict(stride=c["stride"], dilation=c["dilation"], padding=same_pad(k, c["dilation"]))
+    if c["kind"] == "conv_fwd":
+        with torch.no_grad():
+            return median_ms(lambda: F.conv3d(x, w, **kw), c["repeats"])
+    x.requires_grad_(True)
+    w.requires_grad_(True)
+    dy = torch.randn(F.conv3d(x.detach(), w.detach(), **kw).shape, generator=g)
+
+    def step():
+        x.grad = None
+        w.grad = None
+        F.conv3d(x, w, **kw).backward(dy)
+
+    return median_ms(step, c["repeats"])
+
+
+def time_conv_transpose(c):
+    k, g = c["kernel"], torch.Generator().manual_seed(1)
+    x = torch.randn(1, c["cin"], c["size"], c["size"], c["size"], generator=g)
+    w = torch.randn(c["cin"], c["cout"], k, k, k, generator=g) * (2 / (k**3 * c["cin"])) ** 0.5
+    kw = dict(stride=2, padding=0, output_padding=0) if k == 2 else dict(stride=2, padding=1, output_padding=1)
+    if c["kind"] == "conv_transpose_fwd":
+        with torch.no_grad():
+            return median_ms(lambda: F.conv_transpose3d(x, w, **kw), c["repeats"])
+    x.requires_grad_(True)
+    w.requires_grad_(True)
+    dy = torch.randn(F.conv_transpose3d(x.detach(), w.detach(), **kw).shape, generator=g)
+
+    def step():
+        x.grad = None
+        w.grad = None
+        F.conv_transpose3d(x, w, **kw).backward(dy)
+
+    return median_ms(step, c["repeats"])
+
+
+class DoubleConv(nn.Sequential):
+    def __init__(self, cin, cout):
+        super().__init__(
+            nn.Conv3d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm3d(cout, momentum=0.1), nn.ReLU(),
+            nn.Conv3d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm3d(cout, momentum=0.1), nn.ReLU())
+
+
+class BenchUNet3D(nn.Module):
+    """Same layers as bench/unet3d.ts."""
+
+    def __init__(self, num_classes=2, base=8):
+        super().__init__()
+        self.enc1 = DoubleConv(1, base)
+        self.enc2 = DoubleConv(base, base * 2)
+        self.bottom = DoubleConv(base * 2, base * 4)
+        self.up2 = nn.ConvTranspose3d(base * 4, base * 2, 2, stride=2, bias=False)
+        self.dec2 = DoubleConv(base * 4, base * 2)
+        self.dec1 = DoubleConv(base * 3, base)
+        self.head = nn.Conv3d(base, num_classes, 1)
+
+    def forward(self, x):
+        e1 = self.enc1(x)
+        e2 = self.enc2(F.max_pool3d(e1, 2))
+        b = self.bottom(F.max_pool3d(e2, 2))
+        d2 = self.dec2(torch.cat([e2, self.up2(b)], 1))
+        u1 = F.interpolate(d2, size=e1.shape[2:], mode="trilinear", align_corners=False)
+        return self.head(self.dec1(torch.cat([e1, u1], 1)))
+
+
+class HighResBlock(nn.Module):
+    """NiftyTS/NiftyNet HighRes3DNet residual block: (bn, relu, dilated conv) x 2 + input (channels zero-padded)."""
+
+    def __init__(self, cin, cout, dilation):
+        super().__init__()
+        self.bn0, self.bn1 = nn.BatchNorm3d(cin), nn.BatchNorm3d(cout)
+        self.conv0 = nn.Conv3d(cin, cout, 3, padding=dilation, dilation=dilation, bias=False)
+        self.conv1 = nn.Conv3d(cout, cout, 3, padding=dilation, dilation=dilation, bias=False)
+
+    def forward(self, x):
+        t = self.conv1(F.relu(self.bn1(self.conv0(F.relu(self.bn0(x))))))
+        extra = t.shape[1] - x.shape[1]
+        if extra > 0:
+            x = F.pad(x, (0, 0, 0, 0, 0, 0, extra // 2, extra - extra // 2))
+        return t + x
+
+
+class HighRes3DNet(nn.Module):
+    """networks/highres3dnet.ts, base variant with ReLU: 16 (3³) -> 3x res 16 d1 -> 3x res 32 d2 -> 3x res 64 d4
+    -> 80 (1³) -> classes (1³), conv-BN(-ReLU) outside the blocks."""
+
+    def __init__(self, num_classes=2):
+        super().__init__()
+        cbr = lambda cin, cout, k, relu=True: nn.Sequential(
+            nn.Conv3d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm3d(cout),
+            *([nn.ReLU()] if relu else []))
+        self.head = cbr(1, 16, 3)
+        blocks, cin = [], 16
+        for cout, d in ((16, 1), (32, 2), (64, 4)):
+            for _ in range(3):
+                blocks.append(HighResBlock(cin, cout, d))
+                cin = cout
+        self.blocks = nn.Sequential(*blocks)
+        self.tail = nn.Sequential(cbr(64, 80, 1), cbr(80, num_classes, 1, relu=False))
+
+    def forward(self, x):
+        return self.tail(self.blocks(self.head(x)))
+
+
+def unet_setup(size, network=None):
+    torch.manual_seed(1)
+    net = network if network is not None else BenchUNet3D()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x = torch.randn(1, 1, size, size, size)
+    labels = (torch.randn(1, size, size, size) > 0).long()
+
+    def step():
+        net.train()
+        opt.zero_grad()
+        loss = F.cross_entropy(net(x), labels)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def time_sliding_window(c):
+    torch.manual_seed(1)
+    net = BenchUNet3D().eval()
+    n, win = c["size"], c["window"]
+    volume = torch.randn(1, 1, n, n, n)
+    out = torch.empty(1, 2, n, n, n)
+
+    def infer():
+        with torch.no_grad():
+            for z in range(0, n, win):
+                for y in range(0, n, win):
+                    for x in range(0, n, win):
+                        patch = volume[:, :, z:z + win, y:y + win, x:x + win]
+                        out[:, :, z:z + win, y:y + win, x:x + win] = torch.softmax(net(patch), 1)
+
+    with torch.no_grad():
+        net(volume[:, :, :win, :win, :win])
+    return median_ms(infer, c["repeats"], warmup=0)
+
+
+def run_case(c):
+    kind = c["kind"]
+    if kind in ("conv_fwd", "conv_fwd_bwd"):
+        return time_conv(c)
+    if kind in ("conv_transpose_fwd", "conv_transpose_fwd_bwd"):
+        return time_conv_transpose(c)
+    if kind == "unet_step":
+        return median_ms(unet_setup(c["size"]), c["repeats"], warmup=2)
+    if kind == "highres3dnet_step":
+        return median_ms(unet_setup(c["size"], HighRes3DNet()), c["repeats"], warmup=1)
+    if kind == "sliding_window":
+        return time_sliding_window(c)
+    raise ValueError(f"unknown bench kind {kind!r}")
+
+
+def main(argv):
+    threads = 2
+    if "--threads" in argv:
+        i = argv.index("--threads")
+        threads = int(argv[i + 1])
+        del argv[i:i + 2]
+    torch.set_num_threads(threads)
+    if argv[0] == "--rss":
+        step = unet_setup(int(argv[1]))
+        for _ in range(3):
+            step()
+        # VmHWM belongs to this process image; ru_maxrss would carry over the peak of the (Deno) parent that
+        # spawned us, since Linux keeps it across fork + exec
+        with open("/proc/self/status") as f:
+            peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+        result = {"peak_rss_mib": peak}
+        out = argv[2]
+    else:
+        with open(argv[0]) as f:
+            cases = json.load(f)
+        result = {"torch": torch.__version__, "threads": threads,
+                  "cases": [{"case": c["case"], "pytorch_ms": run_case(c)} for c in cases]}
+        out = argv[1]
+    with open(out, "w") as f:
+        json.dump(result, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,235 @@
+/**
+ * `deno task bench [--quick]`: the same convolution, transposed-convolution, U-Net training and sliding-window
+ * inference cases in NiftyTS and in PyTorch (Debian's /usr/bin/python3, `bench/reference/torch_bench.py`), run one
+ * after the other in one invocation on the same thread count; prints a table of median times and ratios
+ * (PyTorch ms / NiftyTS ms: above 1 means NiftyTS is faster), the peak RSS of a U-Net training process on both
+ * sides and a per-kernel profile of one NiftyTS U-Net step, and writes `bench/results/latest.json`.
+ *
+ * Options: `--quick` (subset, < 3 minutes), `--threads N` (default 2, for both sides), `--rounds N` (default 2:
+ * the sides alternate N times and each case keeps its best median), `--stock` (tfjs's stock cpu kernels instead of
+ * the fast ones), `--no-torch` (NiftyTS only), `--out FILE`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { BenchCase } from "./cases.ts";
+
+const HERE = new URL(".", import.meta.url);
+const PYTHON = "/usr/bin/python3";
+const TORCH_SCRIPT = new URL("reference/torch_bench.py", HERE).pathname;
+const RSS_SIZE = 64;
+
+/** One row of `bench/results/latest.json`. */
+export interface BenchEntry {
+  case: string;
+  niftyts_ms: number;
+  pytorch_ms: number | null;
+  /** pytorch_ms / niftyts_ms: NiftyTS throughput relative to PyTorch's. */
+  ratio: number | null;
+  backend: string;
+  kernel: string;
+}
+
+function peakRssMiB(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function runCommand(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  return text;
+}
+
+async function torchAvailable(): Promise<boolean> {
+  try {
+    await runCommand(PYTHON, ["-c", "import torch"]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function runTorch(cases: BenchCase[], threads: number): Promise<Map<string, number> & { version?: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "niftyts_bench_" });
+  try {
+    const input = `${dir}/cases.json`, output = `${dir}/torch.json`;
+    await Deno.writeTextFile(input, JSON.stringify(cases));
+    await runCommand(PYTHON, [TORCH_SCRIPT, input, output, "--threads", String(threads)]);
+    const result = JSON.parse(await Deno.readTextFile(output)) as {
+      torch: string;
+      cases: Array<{ case: string; pytorch_ms: number }>;
+    };
+    const map: Map<string, number> & { version?: string } = new Map(result.cases.map((c) => [c.case, c.pytorch_ms]));
+    map.version = result.torch;
+    return map;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function torchPeakRss(threads: number): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "niftyts_bench_" });
+  try {
+    await runCommand(PYTHON, [
+      TORCH_SCRIPT,
+      "--rss",
+      String(RSS_SIZE),
+      `${dir}/rss.json`,
+      "--threads",
+      String(threads),
+    ]);
+    return (JSON.parse(await Deno.readTextFile(`${dir}/rss.json`)) as { peak_rss_mib: number }).peak_rss_mib;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function niftyTsPeakRss(flags: string[]): Promise<number> {
+  const text = await runCommand(Deno.execPath(), ["run", "-A", new URL(import.meta.url).pathname, ...flags]);
+  return (JSON.parse(text.trim().split("\n").at(-1)!) as { peak_rss_mib: number }).peak_rss_mib;
+}
+
+function fmt(v: number | null, digits = 1): string {
+  return v === null || !Number.isFinite(v) ? "—" : v.toFixed(digits);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "))
+    .join("\n");
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf("/") + 1) || "./";
+  await Deno.mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      threads: { type: "string", default: "2" },
+      stock: { type: "boolean", default: false },
+      "no-torch": { type: "boolean", default: false },
+      out: { type: "string", default: new URL("results/latest.json", HERE).pathname },
+      rounds: { type: "string", default: "2" },
+      "rss-child": { type: "string" },
+    },
+  });
+  const threads = Number(values.threads), rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`--rounds must be a positive integer, got "${values.rounds}"`);
+  }
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`--threads must be a positive integer, got "${values.threads}"`);
+  }
+  // oneDNN's OpenMP runtime reads these when the library is opened, i.e. when the kernels module is imported below.
+  Deno.env.set("OMP_NUM_THREADS", String(threads));
+  if (values.stock) Deno.env.set("NIFTYTS_FAST_KERNELS", "off");
+  const { tf } = await import("../src/deps.ts");
+  const fast = await import("../src/kernels/fast/mod.ts");
+  const { benchCases } = await import("./cases.ts");
+  const { profileUNetStep, runNiftyTsCase, unetSetup } = await import("./niftyts_cases.ts");
+  const status = fast.registerFastCpuKernels();
+
+  if (values["rss-child"] !== undefined) {
+    const u = unetSetup(Number(values["rss-child"]));
+    for (let i = 0; i < 3; i++) u.step();
+    console.log(JSON.stringify({ peak_rss_mib: peakRssMiB() }));
+    return;
+  }
+
+  const cases = benchCases({ quick: values.quick });
+  const backend = tf.getBackend();
+  console.log(
+    `NiftyTS bench: backend ${backend}, conv kernel ${status.kernel}${status.reason ? ` (${status.reason})` : ""}, ` +
+      `${threads} thread(s), ${cases.length} cases${values.quick ? " (--quick)" : ""}`,
+  );
+  const withTorch = !values["no-torch"] && await torchAvailable();
+  if (!values["no-torch"] && !withTorch) {
+    console.warn(`bench: ${PYTHON} cannot import torch; PyTorch columns left empty`);
+  }
+  // Rounds alternate the two sides and keep each case's best median: load from other processes comes and goes,
+  // and both sides' thread teams suffer from it, so one round can be unfair to either.
+  const niftyts = new Map<string, number>(), torch: Map<string, number> & { version?: string } = new Map();
+  const keepBest = (into: Map<string, number>, key: string, ms: number) =>
+    into.set(key, Math.min(ms, into.get(key) ?? Infinity));
+  for (let round = 1; round <= rounds; round++) {
+    for (const c of cases) {
+      const ms = runNiftyTsCase(c);
+      keepBest(niftyts, c.case, ms);
+      console.log(`  round ${round} niftyts  ${c.case}: ${fmt(ms)} ms`);
+    }
+    if (withTorch) {
+      const result = await runTorch(cases, threads);
+      result.forEach((ms, key) => keepBest(torch, key, ms));
+      torch.version = result.version;
+      console.log(`  round ${round} pytorch  done`);
+    }
+  }
+  const resolved = await profileUNetStep(RSS_SIZE);
+
+  const childFlags = [
+    "--rss-child",
+    String(RSS_SIZE),
+    "--threads",
+    String(threads),
+    ...(values.stock ? ["--stock"] : []),
+  ];
+  const memory = {
+    case: `U-Net train step ${RSS_SIZE}³ peak RSS (MiB, whole process)`,
+    niftyts_mib: await niftyTsPeakRss(childFlags),
+    pytorch_mib: withTorch ? await torchPeakRss(threads) : null,
+  };
+
+  const kernel = status.kernel === "onednn" ? "onednn" : "tfjs-stock";
+  const entries: BenchEntry[] = cases.map((c) => {
+    const n = niftyts.get(c.case)!, p = torch.get(c.case) ?? null;
+    return { case: c.case, niftyts_ms: n, pytorch_ms: p, ratio: p === null ? null : p / n, backend, kernel };
+  });
+  const rows = [["case", "NiftyTS ms", "PyTorch ms", "ratio"]];
+  for (const e of entries) rows.push([e.case, fmt(e.niftyts_ms), fmt(e.pytorch_ms), fmt(e.ratio, 2)]);
+  console.log(`\n${table(rows)}`);
+  console.log("(ratio = PyTorch ms / NiftyTS ms: NiftyTS throughput relative to PyTorch; ≥ 1 is parity or better)");
+  const memRatio = memory.pytorch_mib === null ? null : memory.niftyts_mib / memory.pytorch_mib;
+  console.log(
+    `\n${memory.case}: NiftyTS ${fmt(memory.niftyts_mib, 0)}, PyTorch ${fmt(memory.pytorch_mib, 0)} ` +
+      `(NiftyTS / PyTorch ${fmt(memRatio, 2)})`,
+  );
+  const total = resolved.reduce((s, k) => s + k.ms, 0);
+  console.log(`\nNiftyTS U-Net ${RSS_SIZE}³ train step, time per kernel (tf.profile, ${fmt(total, 0)} ms in kernels):`);
+  console.log(table([
+    ["kernel", "ms", "calls", "share"],
+    ...resolved.slice(0, 14).map((k) => [k.kernel, fmt(k.ms), String(k.calls), `${fmt((100 * k.ms) / total, 0)}%`]),
+  ]));
+  const implementations = fast.fastKernelImplementations();
+  if (implementations.length) console.log(`\noneDNN implementations: ${implementations.join(", ")}`);
+
+  const report = {
+    date: new Date().toISOString(),
+    quick: values.quick,
+    threads,
+    backend,
+    kernel,
+    kernel_status: status,
+    rounds,
+    torch: torch.version ?? null,
+    cases: entries,
+    memory: { ...memory, ratio: memRatio },
+    profile_unet_step: resolved,
+    onednn_implementations: implementations,
+  };
+  await writeAtomically(values.out!, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${values.out}`);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,132 @@
+/**
+ * The slice of oneDNN's C API (v2.6, Debian `libdnnl2`: the library Debian's PyTorch takes its CPU convolutions
+ * from) that the fast convolution kernels use, opened through Deno FFI. Constants are the values of
+ * `dnnl_types.h` 2.6; struct sizes are rounded up, since oneDNN only writes into the buffers we pass.
+ *
+ * @module
+ */
+
+/** Default shared-object name: Debian's `libdnnl2` package installs it in the linker path. */
+export const DNNL_LIBRARY = "libdnnl.so.2";
+
+/** Bytes reserved per `dnnl_memory_desc_t` (696 in 2.6). */
+export const MEMORY_DESC_BYTES = 1024;
+/** Bytes reserved per `dnnl_convolution_desc_t` (5976 in 2.6). */
+export const CONV_DESC_BYTES = 8192;
+
+/** `dnnl_types.h` enumerators and argument indices used here. */
+export const DNNL = {
+  success: 0,
+  cpu: 1,
+  f32: 3,
+  formatAny: 1,
+  /** plain channels-last activations */
+  nhwc: 20,
+  ndhwc: 21,
+  /** plain channels-first activations */
+  nchw: 5,
+  ncdhw: 7,
+  /** tfjs filter layouts `[k…, in, out]` */
+  hwio: 30,
+  dhwio: 32,
+  /** filters stored `[in, k…, out]` */
+  ihwo: 27,
+  idhwo: 28,
+  forwardTraining: 64,
+  backwardData: 160,
+  backwardWeights: 192,
+  convolutionDirect: 1,
+  argSrc: 1,
+  argDst: 17,
+  argWeights: 33,
+  argDiffSrc: 129,
+  argDiffDst: 145,
+  argDiffWeights: 161,
+  queryImplInfoStr: 8,
+  querySrcMd: 129,
+  queryDiffSrcMd: 130,
+  queryWeightsMd: 131,
+  queryDiffWeightsMd: 132,
+  queryDstMd: 133,
+  queryDiffDstMd: 134,
+} as const;
+
+const SYMBOLS = {
+  dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
+  dnnl_stream_create: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
+  dnnl_memory_desc_init_by_tag: { parameters: ["buffer", "i32", "buffer", "i32", "i32"], result: "i32" },
+  dnnl_memory_desc_equal: { parameters: ["pointer", "pointer"], result: "i32" },
+  dnnl_memory_desc_get_size: { parameters: ["pointer"], result: "usize" },
+  dnnl_dilated_convolution_forward_desc_init: {
+    parameters: [
+      "buffer",
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "pointer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  dnnl_dilated_convolution_backward_data_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  dnnl_dilated_convolution_backward_weights_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "buffer", "pointer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  dnnl_primitive_desc_create: { parameters: ["buffer", "buffer", "pointer", "pointer", "pointer"], result: "i32" },
+  dnnl_reorder_primitive_desc_create: {
+    parameters: ["buffer", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  dnnl_primitive_desc_query_md: { parameters: ["pointer", "i32", "i32"], result: "pointer" },
+  dnnl_primitive_desc_query: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
+  dnnl_primitive_desc_destroy: { parameters: ["pointer"], result: "i32" },
+  dnnl_primitive_create: { parameters: ["buffer", "pointer"], result: "i32" },
+  dnnl_primitive_destroy: { parameters: ["pointer"], result: "i32" },
+  dnnl_memory_create: { parameters: ["buffer", "pointer", "pointer", "pointer"], result: "i32" },
+  dnnl_memory_set_data_handle: { parameters: ["pointer", "pointer"], result: "i32" },
+  dnnl_memory_destroy: { parameters: ["pointer"], result: "i32" },
+  dnnl_primitive_execute: { parameters: ["pointer", "pointer", "i32", "buffer"], result: "i32" },
+  dnnl_stream_wait: { parameters: ["pointer"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The opened library's functions. */
+export type DnnlSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** An opened oneDNN with its CPU engine and stream. */
+export interface Dnnl {
+  readonly fn: DnnlSymbols;
+  readonly engine: Deno.PointerValue;
+  readonly stream: Deno.PointerValue;
+}
+
+/** Reads the pointer a C function wrote into an 8-byte out-parameter. */
+export function outPointer(cell: BigUint64Array): Deno.PointerValue {
+  return Deno.UnsafePointer.create(cell[0]);
+}
+
+/** Throws a clear error when a oneDNN call did not succeed. */
+export function check(status: number, what: string): void {
+  if (status !== DNNL.success) throw new Error(`oneDNN ${what} failed with status ${status}`);
+}
+
+/**
+ * Opens oneDNN and creates one CPU engine and stream; throws when the library or a symbol is missing or the engine
+ * cannot start.
+ */
+export function openDnnl(path: string = DNNL_LIBRARY): Dnnl {
+  const lib = Deno.dlopen(path, SYMBOLS);
+  const cell = new BigUint64Array(1);
+  check(lib.symbols.dnnl_engine_create(cell, DNNL.cpu, 0n), "engine_create");
+  const engine = outPointer(cell);
+  check(lib.symbols.dnnl_stream_create(cell, engine, 1), "stream_create");
+  return { fn: lib.symbols, engine, stream: outPointer(cell) };
+}

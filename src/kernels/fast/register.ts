@@ -1,0 +1,163 @@
+/**
+ * Installs the oneDNN convolution kernels on tfjs's cpu backend through the public kernel registry, keeping the
+ * kernels they replace as their fallback, and reports what is installed.
+ *
+ * @module
+ */
+import { tf } from "../../deps.ts";
+import { type Dnnl, DNNL_LIBRARY, openDnnl } from "./_dnnl_ffi.ts";
+import { ConvPlanCache, FAST_CONV_KERNELS, fastConvKernelConfig } from "./cpu_conv_kernels.ts";
+import { FAST_HOST_KERNELS, fastHostKernelConfig, type KernelCounts } from "./host_kernels.ts";
+
+/** Environment switch: `NIFTYTS_FAST_KERNELS=off` (or `0`, `stock`) keeps tfjs's stock cpu kernels. */
+export const FAST_KERNELS_ENV = "NIFTYTS_FAST_KERNELS";
+
+/** Options of {@link registerFastCpuKernels}. */
+export interface FastKernelOptions {
+  /** Shared object to open (default Debian's `libdnnl.so.2`). */
+  readonly library?: string;
+  /** Also install the TypeScript kernels for arithmetic, reductions, slicing and pooling (default true). */
+  readonly host?: boolean;
+}
+
+/** What {@link registerFastCpuKernels} achieved. */
+export interface FastKernelStatus {
+  /** True when the cpu backend's convolutions run through oneDNN. */
+  readonly active: boolean;
+  /** Convolutions: `"onednn"` when active, else `"stock"` (tfjs's own kernels). */
+  readonly kernel: "onednn" | "stock";
+  readonly library: string;
+  /** Why the oneDNN convolutions are not active. */
+  readonly reason?: string;
+  /** Kernel names currently replaced (convolutions and TypeScript host kernels). */
+  readonly kernels: readonly string[];
+}
+
+const opened = new Map<string, { dnnl: Dnnl; plans: ConvPlanCache } | Error>();
+const warned = new Set<string>();
+const installed = new Map<string, { ours: tf.KernelConfig; previous: tf.KernelConfig }>();
+const counts: KernelCounts = Object.fromEntries(
+  [...FAST_CONV_KERNELS, ...FAST_HOST_KERNELS].map((k) => [k, { fast: 0, fallback: 0 }]),
+);
+let status: FastKernelStatus = { active: false, kernel: "stock", library: DNNL_LIBRARY, kernels: [] };
+
+function open(library: string): { dnnl: Dnnl; plans: ConvPlanCache } | Error {
+  let entry = opened.get(library);
+  if (entry === undefined) {
+    try {
+      const dnnl = openDnnl(library);
+      entry = { dnnl, plans: new ConvPlanCache(dnnl) };
+    } catch (e) {
+      entry = e instanceof Error ? e : new Error(String(e));
+    }
+    opened.set(library, entry);
+  }
+  return entry;
+}
+
+function disabledByEnv(): boolean {
+  try {
+    return ["off", "0", "false", "stock"].includes((Deno.env.get(FAST_KERNELS_ENV) ?? "").toLowerCase());
+  } catch {
+    return false; // no --allow-env: keep the default
+  }
+}
+
+/** Installs `make(previous)` over the registered cpu kernel `name`, unless ours is already the registered one. */
+function install(name: string, make: (previous: tf.KernelConfig) => tf.KernelConfig, fresh: boolean): void {
+  const current = tf.getKernel(name, "cpu");
+  if (current === undefined) return; // cpu backend not loaded yet: a later call installs
+  const mine = installed.get(name);
+  if (mine?.ours === current && !fresh) return;
+  const previous = mine?.ours === current ? mine.previous : current;
+  const ours = make(previous);
+  tf.unregisterKernel(name, "cpu");
+  tf.registerKernel(ours);
+  installed.set(name, { ours, previous });
+}
+
+function uninstall(names: readonly string[]): void {
+  for (const name of names) {
+    const mine = installed.get(name);
+    if (mine === undefined) continue;
+    if (tf.getKernel(name, "cpu") === mine.ours) {
+      tf.unregisterKernel(name, "cpu");
+      tf.registerKernel(mine.previous);
+    }
+    installed.delete(name);
+  }
+}
+
+/**
+ * Makes tfjs's cpu backend fast for 3D training: Conv3D, Conv3DBackpropInputV2, Conv3DBackpropFilterV2, Conv2D,
+ * Conv2DBackpropInput and Conv2DBackpropFilter run on oneDNN (Debian `libdnnl2`, PyTorch's CPU convolution
+ * library; needs `--allow-ffi`); Add, Sub, Multiply, RealDiv, Sum, Mean, Slice, SplitV, Concat, PadV2, Transpose,
+ * Reverse, MaxPool3DGrad, Relu, Step and Softmax get TypeScript loops without tfjs's per-element index arithmetic. Every replaced kernel keeps the one it replaced as fallback for calls it
+ * does not take. Idempotent; installs again where something re-registered the stock kernels since. When oneDNN
+ * cannot be opened the stock convolutions stay and one line says so (once per library). `NIFTYTS_FAST_KERNELS=off`
+ * keeps every stock kernel.
+ *
+ * @example
+ * ```ts
+ * const status = registerFastCpuKernels();
+ * console.log(status.kernel); // "onednn" where Debian's libdnnl2 is installed
+ * ```
+ */
+export function registerFastCpuKernels(options: FastKernelOptions = {}): FastKernelStatus {
+  const library = options.library ?? DNNL_LIBRARY;
+  if (disabledByEnv()) {
+    unregisterFastCpuKernels();
+    status = { ...status, library, reason: `disabled by ${FAST_KERNELS_ENV}` };
+    return status;
+  }
+  if (options.host ?? true) {
+    for (const name of FAST_HOST_KERNELS) install(name, (prev) => fastHostKernelConfig(name, prev, { counts }), false);
+  } else {
+    uninstall(FAST_HOST_KERNELS);
+  }
+  const entry = open(library);
+  let reason: string | undefined;
+  if (entry instanceof Error) {
+    uninstall(FAST_CONV_KERNELS);
+    reason = `cannot open ${library} (${entry.message.split("\n")[0]})`;
+    // outside Deno (a browser bundle) there is no FFI to miss: stay quiet
+    if (!warned.has(library) && typeof Deno !== "undefined") {
+      warned.add(library);
+      console.warn(`niftyts: ${reason}; convolutions use tfjs's slow stock cpu kernels (install Debian libdnnl2)`);
+    }
+  } else {
+    const switching = status.active && status.library !== library;
+    for (const name of FAST_CONV_KERNELS) {
+      install(name, (prev) => fastConvKernelConfig(name, prev, { plans: entry.plans, counts }), switching);
+    }
+    if (!FAST_CONV_KERNELS.some((k) => installed.has(k))) reason = "the cpu backend has no conv kernels registered";
+  }
+  const kernels = [...installed.keys()];
+  status = reason === undefined
+    ? { active: true, kernel: "onednn", library, kernels }
+    : { active: false, kernel: "stock", library, reason, kernels };
+  return status;
+}
+
+/** Puts back every kernel {@link registerFastCpuKernels} replaced (where ours are still the registered ones). */
+export function unregisterFastCpuKernels(): void {
+  uninstall([...installed.keys()]);
+  status = { active: false, kernel: "stock", library: status.library, reason: "unregistered", kernels: [] };
+}
+
+/** The current state, without changing anything. */
+export function fastKernelStatus(): FastKernelStatus {
+  return status;
+}
+
+/** Per-kernel counts of calls served by the fast path and handed to the fallback since start (or the last reset). */
+export function fastKernelCounts(options: { reset?: boolean } = {}): KernelCounts {
+  const snapshot = structuredClone(counts);
+  if (options.reset) Object.values(counts).forEach((c) => (c.fast = c.fallback = 0));
+  return snapshot;
+}
+
+/** The oneDNN implementations picked so far (e.g. `forward: brgconv:avx512_core`), for benchmark reports. */
+export function fastKernelImplementations(): string[] {
+  return [...opened.values()].flatMap((o) => o instanceof Error ? [] : o.plans.implementations());
+}
