@@ -135,10 +135,7 @@ export function affineTransform(
   const [nx, ny, nz] = inShape;
   const [ox, oy, oz] = outShape;
   const out = new Float64Array(ox * oy * oz);
-  const taps = order + 1;
-  const wx = new Float64Array(4), wy = new Float64Array(4), wz = new Float64Array(4);
-  const ix = new Int32Array(4), iy = new Int32Array(4), iz = new Int32Array(4);
-  const sxy = nx * ny;
+  const scratch = new InterpolationScratch();
   let p = 0;
   for (let k = 0; k < oz; k++) {
     for (let j = 0; j < oy; j++) {
@@ -147,30 +144,74 @@ export function affineTransform(
         const cx = snap(i * m[0][0] + j * m[0][1] + k * m[0][2] + offset[0], nx);
         const cy = snap(i * m[1][0] + j * m[1][1] + k * m[1][2] + offset[1], ny);
         const cz = snap(i * m[2][0] + j * m[2][1] + k * m[2][2] + offset[2], nz);
-        if (!(cx >= 0 && cx <= nx - 1 && cy >= 0 && cy <= ny - 1 && cz >= 0 && cz <= nz - 1)) {
-          out[p] = cval;
-          continue;
-        }
-        const x0 = weights(cx, order, wx), y0 = weights(cy, order, wy), z0 = weights(cz, order, wz);
-        for (let t = 0; t < taps; t++) {
-          ix[t] = mirrorIndex(x0 + t, nx);
-          iy[t] = mirrorIndex(y0 + t, ny) * nx;
-          iz[t] = mirrorIndex(z0 + t, nz) * sxy;
-        }
-        let acc = 0;
-        for (let c = 0; c < taps; c++) {
-          let accY = 0;
-          for (let b = 0; b < taps; b++) {
-            const row = iz[c] + iy[b];
-            let accX = 0;
-            for (let a = 0; a < taps; a++) accX += wx[a] * coeffs[row + ix[a]];
-            accY += wy[b] * accX;
-          }
-          acc += wz[c] * accY;
-        }
-        out[p] = acc;
+        out[p] = interpolateAt(coeffs, inShape, [cx, cy, cz], order, scratch) ?? cval;
       }
     }
+  }
+  return out;
+}
+
+/** Reusable weight and index buffers for {@link interpolateAt} (one per loop, not per point). */
+export class InterpolationScratch {
+  readonly wx = new Float64Array(4);
+  readonly wy = new Float64Array(4);
+  readonly wz = new Float64Array(4);
+  readonly ix = new Int32Array(4);
+  readonly iy = new Int32Array(4);
+  readonly iz = new Int32Array(4);
+}
+
+/**
+ * The value of a volume (x fastest; B-spline coefficients for order 3, see {@link splineFilter3d}) at a continuous
+ * voxel coordinate, scipy.ndimage's rule: undefined outside `[0, n − 1]` on any axis (the caller's `cval`), spline
+ * taps beyond the edge mirrored.
+ */
+export function interpolateAt(
+  coeffs: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  [cx, cy, cz]: readonly [number, number, number],
+  order: InterpOrder,
+  s: InterpolationScratch,
+): number | undefined {
+  const [nx, ny, nz] = shape;
+  if (!(cx >= 0 && cx <= nx - 1 && cy >= 0 && cy <= ny - 1 && cz >= 0 && cz <= nz - 1)) return undefined;
+  const taps = order + 1;
+  const x0 = weights(cx, order, s.wx), y0 = weights(cy, order, s.wy), z0 = weights(cz, order, s.wz);
+  for (let t = 0; t < taps; t++) {
+    s.ix[t] = mirrorIndex(x0 + t, nx);
+    s.iy[t] = mirrorIndex(y0 + t, ny) * nx;
+    s.iz[t] = mirrorIndex(z0 + t, nz) * nx * ny;
+  }
+  let acc = 0;
+  for (let c = 0; c < taps; c++) {
+    let accY = 0;
+    for (let b = 0; b < taps; b++) {
+      const row = s.iz[c] + s.iy[b];
+      let accX = 0;
+      for (let a = 0; a < taps; a++) accX += s.wx[a] * coeffs[row + s.ix[a]];
+      accY += s.wy[b] * accX;
+    }
+    acc += s.wz[c] * accY;
+  }
+  return acc;
+}
+
+/**
+ * `scipy.ndimage.map_coordinates` with `mode="constant"`: interpolates a volume (x fastest) at `coords`, three
+ * planes `[x…, y…, z…]` of `n` points each; order 3 applies the mirror-boundary B-spline prefilter first.
+ */
+export function mapCoordinates(
+  input: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  coords: ArrayLike<number>,
+  { order = 3, cval = 0 }: { order?: InterpOrder; cval?: number } = {},
+): Float64Array {
+  const n = coords.length / 3;
+  const coeffs = order === 3 ? splineFilter3d(input, shape) : input;
+  const out = new Float64Array(n);
+  const scratch = new InterpolationScratch();
+  for (let p = 0; p < n; p++) {
+    out[p] = interpolateAt(coeffs, shape, [coords[p], coords[n + p], coords[2 * n + p]], order, scratch) ?? cval;
   }
   return out;
 }

@@ -11,7 +11,7 @@ import type { ChannelVolume, Spatial3 } from "../types.ts";
 import { spatialSize } from "../types.ts";
 import { makeRandom, type RandomStream } from "../_random.ts";
 import { resizeVolume } from "../sampler/resize.ts";
-import { mapCoordinates } from "./_interp.ts";
+import { mapCoordinates } from "../../geometry/resample.ts";
 
 /** A dense displacement field: three planes (dx, dy, dz), each one value per voxel (x fastest). */
 export interface DisplacementField {

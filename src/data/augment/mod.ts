@@ -9,4 +9,4 @@ export * from "./spatial.ts";
 export * from "./elastic.ts";
 export * from "./intensity.ts";
 export * from "./augment.ts";
-export { mapCoordinates } from "./_interp.ts";
+export { mapCoordinates } from "../../geometry/resample.ts";
