@@ -76,7 +76,7 @@ export function assertTrains(
   net: Net,
   x: tf.Tensor,
   loss: (y: tf.Tensor) => tf.Scalar,
-  { steps = 30, learningRate = 0.01, seed = 1 }: { steps?: number; learningRate?: number; seed?: number } = {},
+  { steps = 50, learningRate = 0.01, seed = 1 }: { steps?: number; learningRate?: number; seed?: number } = {},
 ): { first: number; last: number } {
   const store = new VariableStore({ seed });
   const optimizer = tf.train.adam(learningRate);

@@ -106,7 +106,7 @@ export function assertGradients(
 export function trainLosses(
   store: VariableStore,
   loss: () => tf.Scalar,
-  { steps = 30, learningRate = 0.01, select = () => true }: {
+  { steps = 50, learningRate = 0.01, select = () => true }: {
     steps?: number;
     learningRate?: number;
     select?: (path: string) => boolean;
