@@ -13,15 +13,9 @@
  * @module
  */
 import { tf } from "../src/deps.ts";
-import { type InitializerName, type InitializerSpec, Layer, type Regularizer, type Scope } from "../src/dsl/mod.ts";
+import type { InitializerSpec, Scope } from "../src/dsl/mod.ts";
 import { registerKernelFixes } from "../src/kernels/mod.ts";
-import { ActiLayer, type ActivationName, DropoutLayer } from "./activation.ts";
-import {
-  type FeatureNormalization,
-  normalizationLayer,
-  normalizationSuffix,
-  resolveNormalization,
-} from "./normalization.ts";
+import { CompositeLayer, type CompositeOptions, WeightedLayer, type WeightOptions } from "./_composite.ts";
 import { expandSpatial, spatialRank } from "./_util.ts";
 
 // Standard deviation of a unit normal cut at ±2: variance_scaling divides by it, NiftyNet's deconv default does not.
@@ -39,15 +33,10 @@ export const DECONV_DEFAULT_INITIALIZER: InitializerSpec = {
 };
 
 /** Options of {@link DeconvLayer}. */
-export interface DeconvLayerOptions {
+export interface DeconvLayerOptions extends WeightOptions {
   readonly kernelSize?: number | readonly number[];
   readonly stride?: number | readonly number[];
   readonly padding?: "same" | "valid";
-  readonly withBias?: boolean;
-  readonly wInitializer?: InitializerName | InitializerSpec;
-  readonly wRegularizer?: Regularizer;
-  readonly bInitializer?: InitializerName | InitializerSpec;
-  readonly bRegularizer?: Regularizer;
 }
 
 /** Output spatial size of a transposed convolution, NiftyNet's `infer_output_dims`. */
@@ -63,20 +52,12 @@ export function deconvOutputSize(
 }
 
 /** A plain transposed convolution with optional bias. */
-export class DeconvLayer extends Layer {
-  readonly nOutputChannels: number;
-  readonly options: DeconvLayerOptions;
-
+export class DeconvLayer extends WeightedLayer<DeconvLayerOptions> {
   constructor(nOutputChannels: number, options: DeconvLayerOptions & { name?: string } = {}) {
-    super(options.name ?? "deconv");
-    if (!Number.isInteger(nOutputChannels) || nOutputChannels < 1) {
-      throw new Error(`${this.name}: output channels must be a positive integer, got ${nOutputChannels}`);
-    }
+    super(nOutputChannels, options, { name: "deconv", wInitializer: DECONV_DEFAULT_INITIALIZER, withBias: false });
     if (options.padding !== undefined && options.padding !== "same" && options.padding !== "valid") {
       throw new Error(`${this.name}: padding must be "same" or "valid", got ${JSON.stringify(options.padding)}`);
     }
-    this.nOutputChannels = nOutputChannels;
-    this.options = options;
   }
 
   forward(scope: Scope, x: tf.Tensor): tf.Tensor {
@@ -87,13 +68,10 @@ export class DeconvLayer extends Layer {
     const stride = expandSpatial(o.stride ?? 1, rank, `${scope.path}: stride`);
     const padding = o.padding ?? "same";
     const inChannels = x.shape[x.rank - 1];
-    const w = scope.variable("w", [...kernel, this.nOutputChannels, inChannels], {
-      initializer: o.wInitializer ?? DECONV_DEFAULT_INITIALIZER,
-      regularizer: o.wRegularizer,
-    });
+    const w = this.kernel(scope, [...kernel, this.nOutputChannels, inChannels]);
     const outSize = deconvOutputSize(x.shape.slice(1, -1), kernel, stride, padding);
     const outShape = [x.shape[0], ...outSize, this.nOutputChannels];
-    let y: tf.Tensor = rank === 3
+    const y: tf.Tensor = rank === 3
       ? tf.conv3dTranspose(
         x as tf.Tensor5D,
         w as tf.Tensor5D,
@@ -108,59 +86,16 @@ export class DeconvLayer extends Layer {
         stride as [number, number],
         padding,
       );
-    if (o.withBias) {
-      const b = scope.variable("b", [this.nOutputChannels], {
-        initializer: o.bInitializer ?? "zeros",
-        regularizer: o.bRegularizer,
-      });
-      y = tf.add(y, b);
-    }
-    return y;
+    return this.addBias(scope, y);
   }
 }
 
 /** Options of {@link DeconvolutionalLayer}. */
-export interface DeconvolutionalOptions extends DeconvLayerOptions {
-  readonly name?: string;
-  /** Batch norm after the deconvolution (default true); `featureNormalization` takes precedence. */
-  readonly withBn?: boolean;
-  readonly featureNormalization?: FeatureNormalization;
-  readonly groupSize?: number;
-  readonly actiFunc?: ActivationName;
-  readonly movingDecay?: number;
-  readonly eps?: number;
-  readonly keepProb?: number;
-}
+export interface DeconvolutionalOptions extends DeconvLayerOptions, CompositeOptions {}
 
 /** NiftyNet's composite deconvolution block. */
-export class DeconvolutionalLayer extends Layer {
-  readonly #deconv: DeconvLayer;
-  readonly #norm?: Layer;
-  readonly #acti?: ActiLayer;
-  readonly #dropout?: DropoutLayer;
-
+export class DeconvolutionalLayer extends CompositeLayer {
   constructor(nOutputChannels: number, options: DeconvolutionalOptions = {}) {
-    const base = options.name ?? "deconv";
-    const norm = resolveNormalization(base, options);
-    super(`${base}${normalizationSuffix(norm)}${options.actiFunc ? `_${options.actiFunc}` : ""}`);
-    this.#deconv = new DeconvLayer(nOutputChannels, { ...options, name: "deconv_" });
-    this.#norm = normalizationLayer(norm, {
-      regularizer: options.wRegularizer,
-      movingDecay: options.movingDecay,
-      eps: options.eps,
-      groupSize: options.groupSize,
-    });
-    if (options.actiFunc) {
-      this.#acti = new ActiLayer(options.actiFunc, { name: "acti_", regularizer: options.wRegularizer });
-    }
-    if (options.keepProb !== undefined) this.#dropout = new DropoutLayer(options.keepProb);
-  }
-
-  forward(scope: Scope, x: tf.Tensor): tf.Tensor {
-    let t = this.#deconv.apply(scope, x);
-    if (this.#norm) t = this.#norm.apply(scope, t);
-    if (this.#acti) t = this.#acti.apply(scope, t);
-    if (this.#dropout) t = this.#dropout.apply(scope, t);
-    return t;
+    super(options, { name: "deconv", core: () => new DeconvLayer(nOutputChannels, { ...options, name: "deconv_" }) });
   }
 }

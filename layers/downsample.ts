@@ -58,23 +58,8 @@ export class DownSampleLayer extends Layer {
     }
     switch (this.func) {
       case "MAX":
-        return rank === 3
-          ? tf.maxPool3d(
-            x as tf.Tensor5D,
-            kernel as [number, number, number],
-            stride as [number, number, number],
-            padding,
-          )
-          : tf.maxPool(x as tf.Tensor4D, kernel as [number, number], stride as [number, number], padding);
       case "AVG":
-        return rank === 3
-          ? tf.avgPool3d(
-            x as tf.Tensor5D,
-            kernel as [number, number, number],
-            stride as [number, number, number],
-            padding,
-          )
-          : tf.avgPool(x as tf.Tensor4D, kernel as [number, number], stride as [number, number], padding);
+        return pool(this.func, x, kernel, stride, padding);
       case "CONSTANT":
         return centreSubsample(x, kernel, stride, padding);
       case "CONV":
@@ -90,6 +75,22 @@ export class DownSampleLayer extends Layer {
         return this.#conv.apply(scope, x);
     }
   }
+}
+
+/** Max or average pooling, 2D or 3D from the input's rank. */
+function pool(
+  op: "MAX" | "AVG",
+  x: tf.Tensor,
+  kernel: number[],
+  stride: number[],
+  padding: "same" | "valid",
+): tf.Tensor {
+  if (x.rank === 5) {
+    const pool3d = op === "MAX" ? tf.maxPool3d : tf.avgPool3d;
+    return pool3d(x as tf.Tensor5D, kernel as [number, number, number], stride as [number, number, number], padding);
+  }
+  const pool2d = op === "MAX" ? tf.maxPool : tf.avgPool;
+  return pool2d(x as tf.Tensor4D, kernel as [number, number], stride as [number, number], padding);
 }
 
 /** Convolves every channel with a one-hot kernel whose 1 sits at the window centre (NiftyNet's trivial kernel). */

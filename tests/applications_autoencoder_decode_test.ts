@@ -11,6 +11,7 @@ import { readTrainingCheckpoint } from "../src/engine/checkpoints.ts";
 import { fromBatchData } from "../src/data/mod.ts";
 import { assertClose, assertThrows } from "./_util.ts";
 import { collector, discData, TEST_AFFINE, testImage, writeConfig } from "./_applications_data.ts";
+import { assertRejectsMatching, inferredRows } from "./_applications_checks.ts";
 
 await useBackend("cpu");
 
@@ -97,22 +98,11 @@ function autoencoderConfig(dir: string) {
 
 /** `inferred.csv` of the output folder as name → path. */
 async function listing(dir: string): Promise<Map<string, string>> {
-  const text = await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"));
-  return new Map(text.trim().split("\n").map((row) => row.split(",") as [string, string]));
+  return new Map((await inferredRows(dir)).map((row) => row.split(",") as [string, string]));
 }
 
 async function voxels(path: string): Promise<Float32Array> {
   return Float32Array.from((await readImage(path)).data as ArrayLike<number>);
-}
-
-async function assertRejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert(pattern.test((e as Error).message), (e as Error).message);
-    return;
-  }
-  throw new Error(`expected an error matching ${pattern}`);
 }
 
 Deno.test("autoencoder sample and linear_interpolation: the trained VAE's decoder writes NiftyNet-named NIfTI on the window grid; interpolation ends decode the paired codes; CSV and NIfTI codes agree", async () => {
@@ -184,23 +174,26 @@ Deno.test("autoencoder sample and linear_interpolation: the trained VAE's decode
   assertEquals(tf.memory().numTensors, before);
 
   // Clear errors, before anything is written.
-  await assertRejects(() => runAction("infer", config, ["--inference_type", "sample"], { log }), /noise_stddev > 0/);
-  await assertRejects(
+  await assertRejectsMatching(
+    () => runAction("infer", config, ["--inference_type", "sample"], { log }),
+    /noise_stddev > 0/,
+  );
+  await assertRejectsMatching(
     () =>
       runAction("infer", config, ["--inference_type", "sample", "--noise_stddev", "1", "--name", TINY_VAE], { log }),
     /decodes latent codes, but network ".*_applications_tiny_vae.ts" has no decoder\(imageShape\)/,
   );
   await Deno.writeTextFile(join(dir, "codes.csv"), `${a},${codes[0].slice(1).join(",")}\n`);
-  await assertRejects(
+  await assertRejectsMatching(
     () => runAction("infer", config, ["--inference_type", "linear_interpolation"], { log }),
     /needs at least 2 codes to pair, found 1/,
   );
   await Deno.writeTextFile(join(dir, "codes.csv"), `${a},1,2\n${b},3,4\n`);
-  await assertRejects(
+  await assertRejectsMatching(
     () => runAction("infer", config, ["--inference_type", "linear_interpolation"], { log }),
     /the code of "case\d" has 2 values, the network's latent size is 64/,
   );
-  await assertRejects(
+  await assertRejectsMatching(
     () =>
       runAction("infer", config, ["--inference_type", "linear_interpolation", "--codes.csv_file", encoded], { log }),
     /is the inferred.csv this inference rewrites/,

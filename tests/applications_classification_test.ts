@@ -6,6 +6,7 @@ import { classOf, findApplication } from "../src/applications/mod.ts";
 import { runAction } from "../src/engine/mod.ts";
 import { writeNifti } from "../src/io/mod.ts";
 import { discData, testImage, writeConfig } from "./_applications_data.ts";
+import { assertFlatTensorCount, evaluationRows, inferredRows } from "./_applications_checks.ts";
 
 await useBackend("cpu");
 
@@ -48,18 +49,18 @@ Deno.test("classification end to end with a network plugin: train → inferred.c
   const log = () => {};
   await runAction("train", config, [], { log, handleSignals: false });
   await runAction("infer", config, [], { log });
-  const rows = (await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"))).trim().split("\n");
+  const rows = await inferredRows(dir);
   assertEquals(rows.length, 3);
   assert(rows.every((r) => /^case\d,[01]$/.test(r)), rows.join("\n"));
   await runAction("infer", config, ["--output_prob", "true"], { log });
-  const probabilities = (await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"))).trim().split("\n");
+  const probabilities = await inferredRows(dir);
   for (const row of probabilities) {
     const [, p0, p1] = row.split(",").map(Number);
     assert(Math.abs(p0 + p1 - 1) < 1e-5, row);
   }
   await runAction("infer", config, [], { log });
   await runAction("evaluate", config, [], { log });
-  const csv = (await Deno.readTextFile(join(dir, "model", "evaluation", "evaluation.csv"))).trim().split("\n");
+  const csv = await evaluationRows(dir);
   assertEquals(csv[0], "subject_id,label,classification_accuracy");
   const accuracy = Number(csv[1].split(",")[2]);
   assert(accuracy >= 0 && accuracy <= 1, csv[1]);
@@ -71,16 +72,6 @@ Deno.test("classification keeps the tensor count constant over 200 training iter
   const dir = await Deno.makeTempDir();
   await classificationData(dir, 2);
   const config = await classificationConfig(dir, { max_iter: 200, exclude_fraction_for_inference: 0 });
-  const before = tf.memory().numTensors;
-  let during = -1;
-  await runAction("train", config, [], {
-    handleSignals: false,
-    log: (line) => {
-      if (line.startsWith("iter 20/")) during = tf.memory().numTensors;
-      if (line.startsWith("iter 200/")) assertEquals(tf.memory().numTensors, during);
-    },
-  });
-  assert(during > before);
-  assertEquals(tf.memory().numTensors, before);
+  await assertFlatTensorCount(config);
   await Deno.remove(dir, { recursive: true });
 });

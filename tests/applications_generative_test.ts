@@ -1,5 +1,4 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { join } from "node:path";
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
 import { findApplication } from "../src/applications/mod.ts";
@@ -7,6 +6,7 @@ import { loadConfig, runAction } from "../src/engine/mod.ts";
 import { VariableStore } from "../src/dsl/mod.ts";
 import { readImage } from "../src/io/mod.ts";
 import { collector, discData, TEST_AFFINE, writeConfig } from "./_applications_data.ts";
+import { assertFlatTensorCount, assertRejectsMatching, inferredRows } from "./_applications_checks.ts";
 
 await useBackend("cpu");
 
@@ -40,17 +40,17 @@ Deno.test("autoencoder end to end: VAE trains, encode writes codes to CSV, encod
   await runAction("train", config, [], { log, handleSignals: false });
   assert(lines.some((l) => /^iter 2\/2 {2}loss /.test(l)), lines.join("\n"));
   await runAction("infer", config, [], { log });
-  const codes = (await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"))).trim().split("\n");
+  const codes = await inferredRows(dir);
   assertEquals(codes.length, 2);
   assertEquals(codes[0].split(",").length, 1 + 64, "subject id + 64 latent means");
   await runAction("infer", config, ["--inference_type", "encode-decode"], { log });
-  const rows = (await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"))).trim().split("\n");
+  const rows = await inferredRows(dir);
   for (const row of rows) {
     const out = await readImage(row.split(",")[1]);
     assertEquals(out.shape, [10, 12, 1, 1, 1]);
     assertEquals(out.affine, TEST_AFFINE);
   }
-  await assertRejects(
+  await assertRejectsMatching(
     () => runAction("infer", config, ["--inference_type", "sample"], { log }),
     /inference_type = sample needs \[AUTOENCODER\] noise_stddev > 0/,
   );
@@ -68,7 +68,7 @@ Deno.test("gan end to end: d_loss and g_loss alternate; samples and interpolatio
   await runAction("train", config, [], { log, handleSignals: false });
   assert(lines.some((l) => /^iter 2\/2 {2}d_loss \d+\.\d{4} {2}g_loss \d+\.\d{4}/.test(l)), lines.join("\n"));
   await runAction("infer", config, [], { log });
-  const rows = (await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"))).trim().split("\n");
+  const rows = await inferredRows(dir);
   const names = rows.map((r) => r.split(",")[0]).sort();
   assertEquals(names, ["interpolation_0", "interpolation_1", "interpolation_2", "sample_0", "sample_1", "sample_2"]);
   const image = await readImage(rows[0].split(",")[1]);
@@ -108,28 +108,8 @@ Deno.test("autoencoder and gan (dense stand-in plugin networks) keep the tensor 
     const dir = await Deno.makeTempDir();
     await discData(dir, 2, [4, 4]);
     const config = await make(dir, { max_iter: 200, exclude_fraction_for_inference: 0 });
-    const before = tf.memory().numTensors;
-    let during = -1;
     const overrides = ["--batch_size", "1", "--name", net, "--images.spatial_window_size", "4,4,1"];
-    await runAction("train", config, overrides, {
-      handleSignals: false,
-      log: (line) => {
-        if (line.startsWith("iter 20/")) during = tf.memory().numTensors;
-        if (line.startsWith("iter 200/")) assertEquals(tf.memory().numTensors, during, net);
-      },
-    });
-    assert(during > before);
-    assertEquals(tf.memory().numTensors, before);
+    await assertFlatTensorCount(config, { overrides, label: net });
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-async function assertRejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert(pattern.test((e as Error).message), (e as Error).message);
-    return;
-  }
-  throw new Error(`expected an error matching ${pattern}`);
-}

@@ -6,6 +6,7 @@ import { cropBorder, findApplication } from "../src/applications/mod.ts";
 import { runAction } from "../src/engine/mod.ts";
 import { readImage } from "../src/io/mod.ts";
 import { phantomData, writeConfig } from "./_applications_data.ts";
+import { assertFlatTensorCount, evaluationRows, inferredRows } from "./_applications_checks.ts";
 
 await useBackend("cpu");
 
@@ -45,7 +46,7 @@ Deno.test("regression end to end: float32 outputs on the input's grid and affine
   const log = () => {};
   await runAction("train", config, [], { log, handleSignals: false });
   await runAction("infer", config, [], { log });
-  const rows = (await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"))).trim().split("\n");
+  const rows = await inferredRows(dir);
   assertEquals(rows.length, 2);
   for (const row of rows) {
     const [id, path] = row.split(",");
@@ -57,7 +58,7 @@ Deno.test("regression end to end: float32 outputs on the input's grid and affine
     assert(Array.from(out.data as ArrayLike<number>).some((v) => !Number.isInteger(v)), "real-valued output");
   }
   await runAction("evaluate", config, [], { log });
-  const csv = (await Deno.readTextFile(join(dir, "model", "evaluation", "evaluation.csv"))).trim().split("\n");
+  const csv = await evaluationRows(dir);
   assertEquals(csv[0], "subject_id,label,mse,mae");
   assertEquals(csv.length, 3);
   assertEquals(tf.memory().numTensors, before);
@@ -84,16 +85,6 @@ Deno.test("regression keeps the tensor count constant over 200 training iteratio
   const dir = await Deno.makeTempDir();
   await phantomData(dir, 2, [6, 6, 4]);
   const config = await regressionConfig(dir, { max_iter: 200, exclude_fraction_for_inference: 0 }, "(4, 4, 4)");
-  const before = tf.memory().numTensors;
-  let during = -1;
-  await runAction("train", config, ["--batch_size", "1"], {
-    handleSignals: false,
-    log: (line) => {
-      if (line.startsWith("iter 20/")) during = tf.memory().numTensors;
-      if (line.startsWith("iter 200/")) assertEquals(tf.memory().numTensors, during);
-    },
-  });
-  assert(during > before);
-  assertEquals(tf.memory().numTensors, before);
+  await assertFlatTensorCount(config, { overrides: ["--batch_size", "1"] });
   await Deno.remove(dir, { recursive: true });
 });

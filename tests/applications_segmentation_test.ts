@@ -8,6 +8,7 @@ import { type ActionResult, listCheckpoints, runAction } from "../src/engine/mod
 import { readImage, writeNifti } from "../src/io/mod.ts";
 import { checkerAvailable, checkEventFile } from "./_viz_check.ts";
 import { collector, discData, phantomData, TEST_AFFINE, testImage, writeConfig } from "./_applications_data.ts";
+import { assertFlatTensorCount, assertRejectsMatching, evaluationRows, inferredRows } from "./_applications_checks.ts";
 
 await useBackend("cpu");
 
@@ -79,11 +80,10 @@ Deno.test("segmentation end to end: train → checkpoint → inference NIfTI on 
     assertEquals(out.datatype, "int16");
     assert(Array.from(out.data as ArrayLike<number>).every((v) => v >= 0 && v <= 3 && Number.isInteger(v)));
   }
-  const list = await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"));
-  assertEquals(list.trim().split("\n").length, 2);
+  assertEquals((await inferredRows(dir)).length, 2);
 
   await runAction("evaluate", config, [], { log });
-  const csv = (await Deno.readTextFile(join(dir, "model", "evaluation", "evaluation.csv"))).trim().split("\n");
+  const csv = await evaluationRows(dir);
   assertEquals(csv[0], "subject_id,label,dice,hausdorff95_distance");
   assert(csv.slice(1).every((row) => inferred.includes(row.split(",")[0])), csv.join("\n"));
   const summary = await Deno.readTextFile(join(dir, "model", "evaluation", "evaluation_summary.csv"));
@@ -137,17 +137,7 @@ Deno.test("segmentation keeps the tensor count constant over 200 training iterat
     exclude_fraction_for_inference: 0,
     tensorboard_every_n: 0,
   }, "(4, 4, 4)");
-  const before = tf.memory().numTensors;
-  let during = -1;
-  await runAction("train", config, ["--batch_size", "1", "--volume_padding_size", "0"], {
-    handleSignals: false,
-    log: (line) => {
-      if (line.startsWith("iter 20/")) during = tf.memory().numTensors;
-      if (line.startsWith("iter 200/")) assertEquals(tf.memory().numTensors, during, "tensors at 20 and 200");
-    },
-  });
-  assert(during > before, "the store's variables exist during training");
-  assertEquals(tf.memory().numTensors, before);
+  await assertFlatTensorCount(config, { overrides: ["--batch_size", "1", "--volume_padding_size", "0"] });
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -155,26 +145,16 @@ Deno.test("segmentation errors name the config: missing num_classes, unknown los
   const dir = await Deno.makeTempDir();
   await phantomData(dir, 2, [6, 6, 4]);
   const config = await segmentationConfig(dir);
-  await assertRejectsWith(
+  await assertRejectsMatching(
     () => runAction("train", config, ["--num_classes", "-1"], { log: () => {}, handleSignals: false }),
     /num_classes must be set/,
   );
-  await assertRejectsWith(
+  await assertRejectsMatching(
     () => runAction("train", config, ["--loss_type", "Dise"], { log: () => {}, handleSignals: false }),
     /unknown loss_type Dise.*did you mean Dice/,
   );
   await Deno.remove(dir, { recursive: true });
 });
-
-async function assertRejectsWith(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert(pattern.test((e as Error).message), (e as Error).message);
-    return;
-  }
-  throw new Error(`expected an error matching ${pattern}`);
-}
 
 Deno.test("segmentation works on 2D images: [b, x, y, c] windows, grid inference writes 2D label maps", async () => {
   const dir = await Deno.makeTempDir();
@@ -196,7 +176,7 @@ Deno.test("segmentation works on 2D images: [b, x, y, c] windows, grid inference
   const log = () => {};
   await runAction("train", config, [], { log, handleSignals: false });
   await runAction("infer", config, [], { log });
-  const rows = (await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"))).trim().split("\n");
+  const rows = await inferredRows(dir);
   assertEquals(rows.length, 2);
   const out = await readImage(rows[0].split(",")[1]);
   assertEquals(out.shape, [10, 9, 1, 1, 1]);
@@ -236,7 +216,7 @@ Deno.test("label_normalisation and histogram landmarks are learned into histogra
   const both = await Deno.readTextFile(join(dir, "model", "histogram_ref_file.txt"));
   assert(/^T1( [-\d.e]+){13}$/m.test(both) && both.includes("label_from 0 10 20 30"), both);
   await runAction("infer", config, ["--label_normalisation", "true", "--normalisation", "true"], { log });
-  const rows = (await Deno.readTextFile(join(dir, "model", "output", "inferred.csv"))).trim().split("\n");
+  const rows = await inferredRows(dir);
   for (const row of rows) {
     const out = await readImage(row.split(",")[1]);
     assert(Array.from(out.data as ArrayLike<number>).every((v) => [0, 10, 20, 30].includes(v)), row);

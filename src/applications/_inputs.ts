@@ -120,6 +120,31 @@ export function windowSizesOf(
   return out;
 }
 
+/** Section names of the applications (`SEGMENTATION`, `GAN` …). */
+export type ApplicationSection = NonNullable<NiftyConfig["application"]>["section"];
+
+/** The parsed values of application section `S`. */
+export type SectionValues<S extends ApplicationSection> = Extract<
+  NonNullable<NiftyConfig["application"]>,
+  { section: S }
+>["values"];
+
+/**
+ * The values of the config's application section, which must be `section`; `application` names the application
+ * in the error (`the GAN application needs a [GAN] section`).
+ */
+export function sectionValues<S extends ApplicationSection>(
+  config: NiftyConfig,
+  section: S,
+  { application }: { application: string },
+): SectionValues<S> {
+  if (config.application?.section !== section) {
+    const article = /^[AEIOU]/.test(section) ? "an" : "a";
+    throw new Error(`"${config.source}": the ${application} application needs ${article} [${section}] section`);
+  }
+  return config.application.values as SectionValues<S>;
+}
+
 /** Options of {@link subjectsFor}. */
 export interface SubjectsForOptions {
   /** Roles every subject must have (others are read when present). */
@@ -168,6 +193,17 @@ export async function subjectsFor(
   }
   const phaseOf = (id: string): Phase => split.get(id) ?? (options.createSplit ? "training" : "inference");
   return all.filter((s) => options.phases.includes(phaseOf(s.id)));
+}
+
+/** The `training` subjects of the split (made when absent), every role required; none is an error. */
+export async function trainingSubjects(config: NiftyConfig, roles: Roles): Promise<SubjectRecord[]> {
+  const training = await subjectsFor(config, roles, {
+    required: Object.keys(roles),
+    phases: ["training"],
+    createSplit: true,
+  });
+  if (training.length === 0) throw new Error(`"${config.source}": no training subjects (check the dataset split)`);
+  return training;
 }
 
 /**

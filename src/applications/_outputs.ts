@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import {
   type ChannelVolume,
+  type ClassificationAggregator,
   denormaliseLabels,
   fromBatchData,
   GridAggregator,
@@ -24,6 +25,7 @@ import type { NiftyConfig } from "../engine/config/mod.ts";
 import { type EvaluationRow, formatCsv, summarizeRows } from "../evaluation/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import type { SubjectInfo } from "./_windows.ts";
+import type { HostOutputs } from "./base.ts";
 import type { HonouredKeys } from "./honoured_keys.ts";
 
 /**
@@ -52,6 +54,20 @@ export interface VolumeOutputsOptions {
   readonly finish: (volume: ChannelVolume, info: SubjectInfo) => ChannelVolume;
   /** Undo the label normalisation on the finished volume (segmentation labels). */
   readonly labels?: boolean;
+}
+
+/**
+ * Adds row i of a `[batch, k]` inference output to `aggregator` under window i's subject, for every window that is
+ * not padding (per-subject classes, codes).
+ */
+export function addWindowRows(
+  aggregator: ClassificationAggregator,
+  { windows, output }: { windows: readonly Window[]; output: HostOutputs[string] },
+): void {
+  const k = output.shape[1];
+  windows.forEach((w, i) => {
+    if (!w.padding) aggregator.add(w.subject, output.data.subarray(i * k, (i + 1) * k));
+  });
 }
 
 /** Per-subject aggregation and writing of window outputs. */

@@ -20,7 +20,7 @@ import {
   requireRoles,
   type Roles,
   rolesOf,
-  subjectsFor,
+  trainingSubjects,
   windowSizesOf,
 } from "./_inputs.ts";
 import {
@@ -31,6 +31,7 @@ import {
   PREPROCESSING_HONOURED_KEYS,
   roleTensors,
   type SubjectInfo,
+  trainingBatches,
   WINDOW_BATCH_HONOURED_KEYS,
   WINDOW_INFERENCE_HONOURED_KEYS,
   windowBatches,
@@ -70,19 +71,27 @@ export const SAMPLER_HONOURED_KEYS: HonouredKeys = {
 };
 
 /**
- * Keys acted on by {@link windowAppRun} and the helpers it calls (the application adds its own section's keys
- * and its evaluation's).
+ * Keys acted on in training by every application that trains on windows: subjects and window sizes, the network's
+ * name, the loss, preprocessing, augmentation, the training sampler and batching.
  */
-export const WINDOW_APP_HONOURED_KEYS: HonouredKeys = composeKeys([
+export const WINDOW_TRAINING_HONOURED_KEYS: HonouredKeys = composeKeys([
   INPUT_HONOURED_KEYS,
-  INFERENCE_INPUT_HONOURED_KEYS,
   NETWORK_NAME_HONOURED_KEYS,
-  NETWORK_OPTION_HONOURED_KEYS,
   LOSS_HONOURED_KEYS,
   PREPROCESSING_HONOURED_KEYS,
   AUGMENTATION_HONOURED_KEYS,
   SAMPLER_HONOURED_KEYS,
   WINDOW_BATCH_HONOURED_KEYS,
+]);
+
+/**
+ * Keys acted on by {@link windowAppRun} and the helpers it calls (the application adds its own section's keys
+ * and its evaluation's).
+ */
+export const WINDOW_APP_HONOURED_KEYS: HonouredKeys = composeKeys([
+  WINDOW_TRAINING_HONOURED_KEYS,
+  INFERENCE_INPUT_HONOURED_KEYS,
+  NETWORK_OPTION_HONOURED_KEYS,
   WINDOW_INFERENCE_HONOURED_KEYS,
   VOLUME_OUTPUT_HONOURED_KEYS,
   // The writer's `outputInterpOrder` below.
@@ -126,6 +135,20 @@ export function inputShapeOf(
   return s[2] === 1 ? [batch, s[0], s[1], channels] : [batch, ...s, channels];
 }
 
+/** The training member of a run that does not train (`infer`, `evaluate`): asking it for batches fails. */
+export function withoutTraining(action: string): Pick<ApplicationRun, "batches"> {
+  return { batches: () => Promise.reject(new Error(`${action} does not train`)) };
+}
+
+/** The inference members of a run that does not infer (`train`, `evaluate`): no batches, nothing to consume. */
+export function withoutInference(action: string): Pick<ApplicationRun, "inferenceBatches" | "infer" | "consume"> {
+  return {
+    inferenceBatches: () => Promise.reject(new Error(`${action} does not infer`)),
+    infer: () => ({}),
+    consume: () => Promise.resolve(),
+  };
+}
+
 /** Sets up a window application run (see the module doc). */
 export async function windowAppRun(
   config: NiftyConfig,
@@ -157,19 +180,15 @@ export async function windowAppRun(
     return {
       ...base,
       objectives,
-      batches: () => Promise.reject(new Error("evaluate does not train")),
-      inferenceBatches: () => Promise.reject(new Error("evaluate does not infer")),
-      infer: () => ({}),
-      consume: () => Promise.resolve(),
+      ...withoutTraining("evaluate"),
+      ...withoutInference("evaluate"),
       evaluate: spec.evaluate,
     };
   }
 
   if (context.action === "train") {
     requireRoles(config, roles, { needed: [spec.targetRole], why: "for training" });
-    const required = Object.keys(roles);
-    const training = await subjectsFor(config, roles, { required, phases: ["training"], createSplit: true });
-    if (training.length === 0) throw new Error(`"${config.source}": no training subjects (check the dataset split)`);
+    const training = await trainingSubjects(config, roles);
     const preprocess = await loadPreprocessing(config, {
       roles,
       training,
@@ -183,34 +202,19 @@ export async function windowAppRun(
     return {
       ...base,
       objectives,
-      async batches(phase, { seed, state }) {
-        const subjects = phase === "training"
-          ? training
-          : await subjectsFor(config, roles, { required, phases: ["validation"], createSplit: true });
-        if (subjects.length === 0) {
-          throw new Error(`"${config.source}": validation_every_n is set but no subject is marked for validation`);
-        }
-        return windowBatches({
-          config,
-          subjects,
-          roles,
-          sampler,
-          preprocess,
-          augmentation: phase === "training" ? augmentation : undefined,
-          batchSize,
-          seed,
-          state,
-          endless: true,
-          toTensors: (windows: readonly Window[]) => roleTensors(windows, tensorRoles),
-        });
-      },
+      batches: trainingBatches(config, training, {
+        roles,
+        sampler,
+        preprocess,
+        augmentation,
+        batchSize,
+        toTensors: (windows: readonly Window[]) => roleTensors(windows, tensorRoles),
+      }),
       summaryImages: (batch, model) => {
         const prediction = applyNetwork(network, [batch.tensors.image], model) as tf.Tensor;
         return { prediction: spec.labelOutput ? tf.expandDims(tf.argMax(prediction, -1), -1) : prediction };
       },
-      inferenceBatches: () => Promise.reject(new Error("train does not infer")),
-      infer: () => ({}),
-      consume: () => Promise.resolve(),
+      ...withoutInference("train"),
     };
   }
 
@@ -246,7 +250,7 @@ export async function windowAppRun(
     ...base,
     inputShapes: [inputShapeOf(sizes.image, { batch: batchSize, channels: imageChannels })],
     objectives,
-    batches: () => Promise.reject(new Error("infer does not train")),
+    ...withoutTraining("infer"),
     inferenceBatches: ({ seed }) =>
       Promise.resolve(windowBatches({
         config,

@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import type { Batch, BatchSource, JsonValue } from "./base.ts";
+import type { ApplicationRun, Batch, BatchSource, JsonValue } from "./base.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import { deriveSeed, epochSource } from "../engine/batch_source.ts";
 import {
@@ -39,7 +39,7 @@ import type { ForegroundType, MultimodForegroundType } from "../data/preprocess/
 import type { PaddingMode } from "../data/preprocess/padding.ts";
 import { exists, writeTextAtomic } from "../data/_files.ts";
 import type { RandomStream } from "../data/_random.ts";
-import { type Roles, sectionsOf } from "./_inputs.ts";
+import { type Roles, sectionsOf, subjectsFor } from "./_inputs.ts";
 import type { HonouredKeys } from "./honoured_keys.ts";
 
 /** Keys acted on by {@link preprocessOptions} and {@link loadPreprocessing}. */
@@ -298,6 +298,38 @@ export function windowBatches(options: WindowBatchesOptions): BatchSource {
     },
   });
   return { ...source, close: () => ahead?.settle() };
+}
+
+/** Options of {@link trainingBatches}: the {@link windowBatches} options that do not change with the phase. */
+export type TrainingBatchesOptions = Omit<WindowBatchesOptions, "config" | "subjects" | "seed" | "state" | "endless">;
+
+/**
+ * The `batches` of a training run: endless shuffled windows of `training` (with `augmentation`) for the training
+ * phase, of the split's `validation` subjects (every role required, no augmentation) for validation.
+ */
+export function trainingBatches(
+  config: NiftyConfig,
+  training: readonly SubjectRecord[],
+  options: TrainingBatchesOptions,
+): ApplicationRun["batches"] {
+  const { roles } = options;
+  return async (phase, { seed, state }) => {
+    const subjects = phase === "training"
+      ? training
+      : await subjectsFor(config, roles, { required: Object.keys(roles), phases: ["validation"], createSplit: true });
+    if (subjects.length === 0) {
+      throw new Error(`"${config.source}": validation_every_n is set but no subject is marked for validation`);
+    }
+    return windowBatches({
+      ...options,
+      config,
+      subjects,
+      augmentation: phase === "training" ? options.augmentation : undefined,
+      seed,
+      state,
+      endless: true,
+    });
+  };
 }
 
 /** An async iterable that keeps up to `depth` items requested ahead of its consumer. */

@@ -28,7 +28,6 @@ import { applyNetwork, type VariableStore } from "../dsl/mod.ts";
 import type { Application, ApplicationRun, Batch, HostOutputs } from "./base.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import {
-  type ChannelVolume,
   ClassificationAggregator,
   findSectionFiles,
   fromBatchData,
@@ -43,44 +42,51 @@ import {
 } from "../data/mod.ts";
 import { isCodeDecodingNetwork, type VAEOutput, vaeOutputList } from "../../networks/vae.ts";
 import {
+  INFERENCE_INPUT_HONOURED_KEYS,
   inferenceSubjects,
   requireRoles,
   type Roles,
   rolesOf,
   sectionOptions,
+  type SectionValues,
+  sectionValues,
   subjectsFor,
+  trainingSubjects,
   windowSizesOf,
 } from "./_inputs.ts";
-import { augmentationOptions, loadPreprocessing, roleTensors, type SubjectInfo, windowBatches } from "./_windows.ts";
-import { VolumeOutputs } from "./_outputs.ts";
+import {
+  augmentationOptions,
+  loadPreprocessing,
+  roleTensors,
+  type SubjectInfo,
+  trainingBatches,
+  WINDOW_INFERENCE_HONOURED_KEYS,
+  windowBatches,
+} from "./_windows.ts";
+import { addWindowRows, VOLUME_OUTPUT_HONOURED_KEYS, VolumeOutputs } from "./_outputs.ts";
 import { configuredLoss, configuredNetwork } from "./_plugins.ts";
-import { inputShapeOf, trainingSampler } from "./_window_app.ts";
-import { GeneratedWriter, namedWindow } from "./_generated.ts";
+import {
+  inputShapeOf,
+  trainingSampler,
+  WINDOW_TRAINING_HONOURED_KEYS,
+  withoutInference,
+  withoutTraining,
+} from "./_window_app.ts";
+import {
+  GENERATED_OUTPUT_HONOURED_KEYS,
+  generatedBatches,
+  GeneratedWriter,
+  namedWindow,
+  vectorTensor,
+  vectorVolume,
+} from "./_generated.ts";
 import { randomInt, RandomStream } from "../data/_random.ts";
 import { exists, parseCsvRows } from "../data/_files.ts";
-import { deriveSeed, epochSource } from "../engine/batch_source.ts";
+import { deriveSeed } from "../engine/batch_source.ts";
 import { readImage } from "../io/mod.ts";
-import { INFERENCE_INPUT_HONOURED_KEYS, INPUT_HONOURED_KEYS } from "./_inputs.ts";
-import {
-  AUGMENTATION_HONOURED_KEYS,
-  PREPROCESSING_HONOURED_KEYS,
-  WINDOW_BATCH_HONOURED_KEYS,
-  WINDOW_INFERENCE_HONOURED_KEYS,
-} from "./_windows.ts";
-import { VOLUME_OUTPUT_HONOURED_KEYS } from "./_outputs.ts";
-import { LOSS_HONOURED_KEYS, NETWORK_NAME_HONOURED_KEYS } from "./_plugins.ts";
-import { SAMPLER_HONOURED_KEYS } from "./_window_app.ts";
-import { GENERATED_OUTPUT_HONOURED_KEYS } from "./_generated.ts";
 import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
 
-type AutoencoderValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "AUTOENCODER" }>["values"];
-
-function valuesOf(config: NiftyConfig): AutoencoderValues {
-  if (config.application?.section !== "AUTOENCODER") {
-    throw new Error(`"${config.source}": the autoencoder application needs an [AUTOENCODER] section`);
-  }
-  return config.application.values;
-}
+type AutoencoderValues = SectionValues<"AUTOENCODER">;
 
 /**
  * Every key the autoencoder application acts on (with the driver's). Not yet: `output_interp_order` (outputs are
@@ -88,15 +94,9 @@ function valuesOf(config: NiftyConfig): AutoencoderValues {
  * `activation_function` and `bias_initializer` are not taken.
  */
 export const AUTOENCODER_HONOURED_KEYS: HonouredKeys = composeKeys([
-  INPUT_HONOURED_KEYS,
+  WINDOW_TRAINING_HONOURED_KEYS,
   INFERENCE_INPUT_HONOURED_KEYS,
-  NETWORK_NAME_HONOURED_KEYS,
   { NETWORK: ["weight_initializer"] },
-  LOSS_HONOURED_KEYS,
-  PREPROCESSING_HONOURED_KEYS,
-  AUGMENTATION_HONOURED_KEYS,
-  SAMPLER_HONOURED_KEYS,
-  WINDOW_BATCH_HONOURED_KEYS,
   WINDOW_INFERENCE_HONOURED_KEYS,
   VOLUME_OUTPUT_HONOURED_KEYS,
   GENERATED_OUTPUT_HONOURED_KEYS,
@@ -110,7 +110,7 @@ export const autoencoderApplication: Application = {
   inputRoles: ["image", "feature"],
   honouredKeys: AUTOENCODER_HONOURED_KEYS,
   async setup(config, context): Promise<ApplicationRun> {
-    const v = valuesOf(config);
+    const v = sectionValues(config, "AUTOENCODER", { application: "autoencoder" });
     const type = v.inference_type || "encode-decode";
     // Generating from codes reads no image (NiftyNet's `sample` has no reader at all).
     const decodes = context.action === "infer" && (type === "sample" || type === "linear_interpolation");
@@ -137,45 +137,26 @@ export const autoencoderApplication: Application = {
           loss!(vaeOutputList(forward(batch, model))),
       }],
     };
-    const none = () => Promise.reject(new Error(`not available for ${context.action}`));
-
     if (context.action === "train") {
-      const training = await subjectsFor(config, roles, {
-        required: ["image"],
-        phases: ["training"],
-        createSplit: true,
-      });
-      if (training.length === 0) throw new Error(`"${config.source}": no training subjects`);
+      const training = await trainingSubjects(config, roles);
       const preprocess = await loadPreprocessing(config, { roles, training, labelNormalisation: false });
       const sampler = trainingSampler(config, { roles, sizes });
       const augmentation = augmentationOptions(config, []);
       return {
         ...base,
-        async batches(phase, { seed, state }) {
-          const subjects = phase === "training"
-            ? training
-            : await subjectsFor(config, roles, { required: ["image"], phases: ["validation"], createSplit: true });
-          return windowBatches({
-            config,
-            subjects,
-            roles,
-            sampler,
-            preprocess,
-            augmentation: phase === "training" ? augmentation : undefined,
-            batchSize,
-            seed,
-            state,
-            endless: true,
-            toTensors: (windows) => roleTensors(windows, ["image"]),
-          });
-        },
-        inferenceBatches: none,
-        infer: () => ({}),
-        consume: () => Promise.resolve(),
+        batches: trainingBatches(config, training, {
+          roles,
+          sampler,
+          preprocess,
+          augmentation,
+          batchSize,
+          toTensors: (windows) => roleTensors(windows, ["image"]),
+        }),
+        ...withoutInference("train"),
       };
     }
     if (context.action === "evaluate") {
-      return { ...base, batches: none, inferenceBatches: none, infer: () => ({}), consume: () => Promise.resolve() };
+      return { ...base, ...withoutTraining("evaluate"), ...withoutInference("evaluate") };
     }
 
     if (decodes) {
@@ -203,7 +184,7 @@ export const autoencoderApplication: Application = {
     return {
       ...base,
       inputShapes: [inputShapeOf(inferSizes.image, { batch: batchSize, channels: roles.image.length })],
-      batches: none,
+      ...withoutTraining("infer"),
       inferenceBatches: ({ seed }) =>
         Promise.resolve(windowBatches({
           config,
@@ -230,10 +211,7 @@ export const autoencoderApplication: Application = {
       async consume(batch: Batch, host: HostOutputs) {
         const windows = batch.windows ?? [];
         if (type === "encode") {
-          const { data, shape } = host.codes;
-          windows.forEach((w, i) => {
-            if (!w.padding) codes.add(w.subject, data.subarray(i * shape[1], (i + 1) * shape[1]));
-          });
+          addWindowRows(codes, { windows, output: host.codes });
           return;
         }
         if (grid) return await grid.add(windows, host.images);
@@ -258,10 +236,6 @@ export const autoencoderApplication: Application = {
 interface NamedCode {
   readonly id: string;
   readonly code: Float32Array;
-}
-
-function codeVolume(code: Float32Array): ChannelVolume {
-  return { data: code, shape: [code.length, 1, 1], channels: 1 };
 }
 
 /** One spatial window size for generated images: `[INFERENCE] spatial_window_size`, else the image section's. */
@@ -335,40 +309,25 @@ async function decodingRun(
         stddev: v.noise_stddev!,
         seed: rng,
       });
-      return [...draws].map((code, k) => ({ ...namedWindow(`sample_${k}`), data: { code: codeVolume(code) } }));
+      return [...draws].map((code, k) => ({ ...namedWindow(`sample_${k}`), data: { code: vectorVolume(code) } }));
     }
     return interpolations(codes, { steps: v.n_interpolations, rng }).map(({ id, code }) => ({
       ...namedWindow(id),
-      data: { code: codeVolume(code) },
+      data: { code: vectorVolume(code) },
     }));
   };
-  const none = () => Promise.reject(new Error("not available for infer"));
   return {
     ...args.base,
     inputShapes: [[batchSize, ...imageShape]],
-    batches: none,
+    ...withoutTraining("infer"),
     inferenceBatches: ({ seed }) =>
-      Promise.resolve(epochSource<Window>({
+      Promise.resolve(generatedBatches(() => makeItems(seed), {
         seed,
         batchSize,
-        epochs: 1,
-        makeEpoch: () => makeItems(seed),
-        toBatch: (windows) => {
-          const padded = [...windows];
-          while (padded.length < batchSize) padded.push({ ...padded[0], padding: true });
-          const data = new Float32Array(batchSize * latent);
-          padded.forEach((w, i) => data.set(w.data.code.data, i * latent));
-          return { windows: padded, tensors: { code: tf.tensor2d(data, [batchSize, latent]) } };
-        },
+        toTensors: (windows) => ({ code: vectorTensor(windows, { role: "code", size: latent }) }),
       })),
     infer: (batch, model) => ({ images: applyNetwork(decoder, [batch.tensors.code], model).dataMeans }),
-    async consume(batch: Batch, host: HostOutputs) {
-      const volumes = fromBatchData(host.images.data, host.images.shape);
-      const windows = batch.windows ?? [];
-      for (let i = 0; i < windows.length; i++) {
-        if (!windows[i].padding) await writer.write(windows[i].subject, volumes[i]);
-      }
-    },
+    consume: (batch: Batch, host: HostOutputs) => writer.writeBatch(batch.windows ?? [], host.images),
   };
 }
 

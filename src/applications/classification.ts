@@ -33,42 +33,34 @@ import { exists } from "../data/_files.ts";
 import {
   INFERENCE_INPUT_HONOURED_KEYS,
   inferenceSubjects,
-  INPUT_HONOURED_KEYS,
   requireRoles,
   rolesOf,
   sectionOptions,
-  subjectsFor,
+  type SectionValues,
+  sectionValues,
+  trainingSubjects,
   windowSizesOf,
 } from "./_inputs.ts";
 import {
-  AUGMENTATION_HONOURED_KEYS,
   augmentationOptions,
   loadPreprocessing,
-  PREPROCESSING_HONOURED_KEYS,
   roleTensors,
-  WINDOW_BATCH_HONOURED_KEYS,
+  trainingBatches,
   WINDOW_INFERENCE_HONOURED_KEYS,
   windowBatches,
 } from "./_windows.ts";
+import { configuredLoss, configuredNetwork, NETWORK_OPTION_HONOURED_KEYS } from "./_plugins.ts";
+import { addWindowRows, EVALUATION_CSV_HONOURED_KEYS, writeEvaluation } from "./_outputs.ts";
 import {
-  configuredLoss,
-  configuredNetwork,
-  LOSS_HONOURED_KEYS,
-  NETWORK_NAME_HONOURED_KEYS,
-  NETWORK_OPTION_HONOURED_KEYS,
-} from "./_plugins.ts";
-import { EVALUATION_CSV_HONOURED_KEYS, writeEvaluation } from "./_outputs.ts";
-import { inputShapeOf, SAMPLER_HONOURED_KEYS, trainingSampler } from "./_window_app.ts";
+  inputShapeOf,
+  trainingSampler,
+  WINDOW_TRAINING_HONOURED_KEYS,
+  withoutInference,
+  withoutTraining,
+} from "./_window_app.ts";
 import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
 
-type ClassificationValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "CLASSIFICATION" }>["values"];
-
-function valuesOf(config: NiftyConfig): ClassificationValues {
-  if (config.application?.section !== "CLASSIFICATION") {
-    throw new Error(`"${config.source}": the classification application needs a [CLASSIFICATION] section`);
-  }
-  return config.application.values;
-}
+type ClassificationValues = SectionValues<"CLASSIFICATION">;
 
 /** The class a label volume gives a window: its only voxel, or its value at the window's centre. */
 export function classOf(label: ChannelVolume, window: Window, { role = "image" } = {}): number {
@@ -95,15 +87,9 @@ function* withClass(subject: LoadedSubject, windows: Iterable<Window>): Generato
  * subject, so `output_postfix`, `output_interp_order`, `border` and `fill_constant` do not apply.
  */
 export const CLASSIFICATION_HONOURED_KEYS: HonouredKeys = composeKeys([
-  INPUT_HONOURED_KEYS,
+  WINDOW_TRAINING_HONOURED_KEYS,
   INFERENCE_INPUT_HONOURED_KEYS,
-  NETWORK_NAME_HONOURED_KEYS,
   NETWORK_OPTION_HONOURED_KEYS,
-  LOSS_HONOURED_KEYS,
-  PREPROCESSING_HONOURED_KEYS,
-  AUGMENTATION_HONOURED_KEYS,
-  SAMPLER_HONOURED_KEYS,
-  WINDOW_BATCH_HONOURED_KEYS,
   WINDOW_INFERENCE_HONOURED_KEYS,
   EVALUATION_CSV_HONOURED_KEYS,
   // `inferred.csv` in save_seg_dir (inference and evaluation); evaluateClasses.
@@ -121,7 +107,7 @@ export const classificationApplication: Application = {
   inputRoles: ["image", "label", "sampler", "inferred"],
   honouredKeys: CLASSIFICATION_HONOURED_KEYS,
   async setup(config, context): Promise<ApplicationRun> {
-    const v = valuesOf(config);
+    const v = sectionValues(config, "CLASSIFICATION", { application: "classification" });
     if (context.action !== "evaluate" && v.num_classes < 2) {
       throw new Error(`"${config.source}": [CLASSIFICATION] num_classes must be at least 2 (got ${v.num_classes})`);
     }
@@ -147,13 +133,9 @@ export const classificationApplication: Application = {
           loss!(logits(batch, model), batch.tensors.label),
       }],
     };
-    const none = () => Promise.reject(new Error(`not available for ${context.action}`));
-
     if (context.action === "train") {
       requireRoles(config, roles, { needed: ["label"], why: "for training" });
-      const required = Object.keys(roles);
-      const training = await subjectsFor(config, roles, { required, phases: ["training"], createSplit: true });
-      if (training.length === 0) throw new Error(`"${config.source}": no training subjects`);
+      const training = await trainingSubjects(config, roles);
       const preprocess = await loadPreprocessing(config, {
         roles,
         training,
@@ -164,39 +146,25 @@ export const classificationApplication: Application = {
       const augmentation = augmentationOptions(config, ["sampler"]);
       return {
         ...base,
-        async batches(phase, { seed, state }) {
-          const subjects = phase === "training"
-            ? training
-            : await subjectsFor(config, roles, { required, phases: ["validation"], createSplit: true });
-          return windowBatches({
-            config,
-            subjects,
-            roles,
-            sampler,
-            preprocess,
-            augmentation: phase === "training" ? augmentation : undefined,
-            batchSize,
-            seed,
-            state,
-            endless: true,
-            detached: ["label"],
-            mapWindows: withClass,
-            toTensors: (windows) => roleTensors(windows, ["image", "label"]),
-          });
-        },
-        inferenceBatches: none,
-        infer: () => ({}),
-        consume: () => Promise.resolve(),
+        batches: trainingBatches(config, training, {
+          roles,
+          sampler,
+          preprocess,
+          augmentation,
+          batchSize,
+          detached: ["label"],
+          mapWindows: withClass,
+          toTensors: (windows) => roleTensors(windows, ["image", "label"]),
+        }),
+        ...withoutInference("train"),
       };
     }
 
     if (context.action === "evaluate") {
       return {
         ...base,
-        batches: none,
-        inferenceBatches: none,
-        infer: () => ({}),
-        consume: () => Promise.resolve(),
+        ...withoutTraining("evaluate"),
+        ...withoutInference("evaluate"),
         evaluate: () => evaluateClasses(config, v),
       };
     }
@@ -217,7 +185,7 @@ export const classificationApplication: Application = {
     return {
       ...base,
       inputShapes: [inputShapeOf(inferSizes.image, { batch: batchSize, channels: roles.image.length })],
-      batches: none,
+      ...withoutTraining("infer"),
       inferenceBatches: ({ seed }) =>
         Promise.resolve(windowBatches({
           config,
@@ -232,11 +200,7 @@ export const classificationApplication: Application = {
         })),
       infer: (batch, model) => ({ probabilities: tf.softmax(logits(batch, model)) }),
       consume(batch: Batch, host: HostOutputs) {
-        const { data, shape } = host.probabilities;
-        const k = shape[1];
-        (batch.windows ?? []).forEach((w, i) => {
-          if (!w.padding) aggregator.add(w.subject, data.subarray(i * k, (i + 1) * k));
-        });
+        addWindowRows(aggregator, { windows: batch.windows ?? [], output: host.probabilities });
         return Promise.resolve();
       },
       async finishInference() {

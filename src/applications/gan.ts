@@ -14,56 +14,34 @@
 import { tf } from "../deps.ts";
 import { applyNetwork, type VariableStore } from "../dsl/mod.ts";
 import type { Application, ApplicationRun, Batch, HostOutputs } from "./base.ts";
-import type { NiftyConfig } from "../engine/config/mod.ts";
-import {
-  type ChannelVolume,
-  fromBatchData,
-  linearInterpolationSampler,
-  type LoadedSubject,
-  randomVectorSampler,
-  type Window,
-} from "../data/mod.ts";
+import { linearInterpolationSampler, type LoadedSubject, randomVectorSampler, type Window } from "../data/mod.ts";
 import { RandomStream } from "../data/_random.ts";
-import { deriveSeed, epochSource } from "../engine/batch_source.ts";
-import { INPUT_HONOURED_KEYS, requireRoles, rolesOf, subjectsFor, windowSizesOf } from "./_inputs.ts";
+import { deriveSeed } from "../engine/batch_source.ts";
+import { requireRoles, rolesOf, sectionValues, subjectsFor, trainingSubjects, windowSizesOf } from "./_inputs.ts";
+import { augmentationOptions, loadPreprocessing, roleTensors, trainingBatches } from "./_windows.ts";
+import { configuredLoss, configuredNetwork } from "./_plugins.ts";
 import {
-  AUGMENTATION_HONOURED_KEYS,
-  augmentationOptions,
-  loadPreprocessing,
-  PREPROCESSING_HONOURED_KEYS,
-  roleTensors,
-  WINDOW_BATCH_HONOURED_KEYS,
-  windowBatches,
-} from "./_windows.ts";
-import { configuredLoss, configuredNetwork, LOSS_HONOURED_KEYS, NETWORK_NAME_HONOURED_KEYS } from "./_plugins.ts";
-import { inputShapeOf, SAMPLER_HONOURED_KEYS, trainingSampler } from "./_window_app.ts";
-import { GENERATED_OUTPUT_HONOURED_KEYS, GeneratedWriter, namedWindow } from "./_generated.ts";
+  inputShapeOf,
+  trainingSampler,
+  WINDOW_TRAINING_HONOURED_KEYS,
+  withoutInference,
+  withoutTraining,
+} from "./_window_app.ts";
+import {
+  GENERATED_OUTPUT_HONOURED_KEYS,
+  generatedBatches,
+  GeneratedWriter,
+  namedWindow,
+  vectorTensor,
+  vectorVolume,
+} from "./_generated.ts";
 import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
-
-type GanValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "GAN" }>["values"];
-
-function valuesOf(config: NiftyConfig): GanValues {
-  if (config.application?.section !== "GAN") {
-    throw new Error(`"${config.source}": the GAN application needs a [GAN] section`);
-  }
-  return config.application.values;
-}
 
 /** What a GAN network returns (simple_gan, simulator_gan and plugins with the same outputs). */
 interface GanOutput {
   readonly image: tf.Tensor;
   readonly realLogits: tf.Tensor;
   readonly fakeLogits: tf.Tensor;
-}
-
-function noiseVolume(noise: Float32Array): ChannelVolume {
-  return { data: noise, shape: [noise.length, 1, 1], channels: 1 };
-}
-
-function noiseTensor(windows: readonly Window[], size: number): tf.Tensor2D {
-  const data = new Float32Array(windows.length * size);
-  windows.forEach((w, i) => data.set(w.data.noise.data, i * size));
-  return tf.tensor2d(data, [windows.length, size]);
 }
 
 /**
@@ -73,13 +51,7 @@ function noiseTensor(windows: readonly Window[], size: number): tf.Tensor2D {
  * so `activation_function` and the initializers are not taken either.
  */
 export const GAN_HONOURED_KEYS: HonouredKeys = composeKeys([
-  INPUT_HONOURED_KEYS,
-  NETWORK_NAME_HONOURED_KEYS,
-  LOSS_HONOURED_KEYS,
-  PREPROCESSING_HONOURED_KEYS,
-  AUGMENTATION_HONOURED_KEYS,
-  SAMPLER_HONOURED_KEYS,
-  WINDOW_BATCH_HONOURED_KEYS,
+  WINDOW_TRAINING_HONOURED_KEYS,
   GENERATED_OUTPUT_HONOURED_KEYS,
   { GAN: ["image", "conditioning", "noise_size", "n_interpolations"] },
 ]);
@@ -91,7 +63,7 @@ export const ganApplication: Application = {
   inputRoles: ["image", "conditioning"],
   honouredKeys: GAN_HONOURED_KEYS,
   async setup(config, context): Promise<ApplicationRun> {
-    const v = valuesOf(config);
+    const v = sectionValues(config, "GAN", { application: "GAN" });
     if (v.noise_size < 1) throw new Error(`"${config.source}": [GAN] noise_size must be set (got ${v.noise_size})`);
     const roles = rolesOf(config, ["image", "conditioning"]);
     requireRoles(config, roles, { needed: ["image"] });
@@ -132,52 +104,38 @@ export const ganApplication: Application = {
         },
       ],
     };
-    const none = () => Promise.reject(new Error(`not available for ${context.action}`));
+    const noise = { role: "noise", size: v.noise_size };
 
     if (context.action === "train") {
-      const required = Object.keys(roles);
-      const training = await subjectsFor(config, roles, { required, phases: ["training"], createSplit: true });
-      if (training.length === 0) throw new Error(`"${config.source}": no training subjects`);
+      const training = await trainingSubjects(config, roles);
       const preprocess = await loadPreprocessing(config, { roles, training, labelNormalisation: false });
       const sampler = trainingSampler(config, { roles, sizes });
       const augmentation = augmentationOptions(config, []);
       const withNoise = function* (_s: LoadedSubject, windows: Iterable<Window>, rng: RandomStream) {
         for (const w of windows) {
-          const [noise] = randomVectorSampler({ vectorSize: v.noise_size, repetition: 1, seed: rng });
-          yield { ...w, data: { ...w.data, noise: noiseVolume(noise) } };
+          const [vector] = randomVectorSampler({ vectorSize: v.noise_size, repetition: 1, seed: rng });
+          yield { ...w, data: { ...w.data, noise: vectorVolume(vector) } };
         }
       };
       return {
         ...base,
-        async batches(phase, { seed, state }) {
-          const subjects = phase === "training"
-            ? training
-            : await subjectsFor(config, roles, { required, phases: ["validation"], createSplit: true });
-          return windowBatches({
-            config,
-            subjects,
-            roles,
-            sampler,
-            preprocess,
-            augmentation: phase === "training" ? augmentation : undefined,
-            batchSize,
-            seed,
-            state,
-            endless: true,
-            mapWindows: withNoise,
-            toTensors: (windows) => ({
-              ...roleTensors(windows, Object.keys(roles)),
-              noise: noiseTensor(windows, v.noise_size),
-            }),
-          });
-        },
-        inferenceBatches: none,
-        infer: () => ({}),
-        consume: () => Promise.resolve(),
+        batches: trainingBatches(config, training, {
+          roles,
+          sampler,
+          preprocess,
+          augmentation,
+          batchSize,
+          mapWindows: withNoise,
+          toTensors: (windows) => ({
+            ...roleTensors(windows, Object.keys(roles)),
+            noise: vectorTensor(windows, noise),
+          }),
+        }),
+        ...withoutInference("train"),
       };
     }
     if (context.action === "evaluate") {
-      return { ...base, batches: none, inferenceBatches: none, infer: () => ({}), consume: () => Promise.resolve() };
+      return { ...base, ...withoutTraining("evaluate"), ...withoutInference("evaluate") };
     }
 
     // Inference: random samples, then an interpolation between two random codes.
@@ -190,42 +148,27 @@ export const ganApplication: Application = {
     const n = v.n_interpolations;
     return {
       ...base,
-      batches: none,
+      ...withoutTraining("infer"),
       inferenceBatches: ({ seed }) => {
         const rng = new RandomStream(deriveSeed(seed, "gan"));
         const items: Window[] = [];
         let k = 0;
-        for (const noise of randomVectorSampler({ vectorSize: v.noise_size, repetition: n, seed: rng })) {
-          items.push({ ...namedWindow(`sample_${k++}`), data: { noise: noiseVolume(noise) } });
+        for (const vector of randomVectorSampler({ vectorSize: v.noise_size, repetition: n, seed: rng })) {
+          items.push({ ...namedWindow(`sample_${k++}`), data: { noise: vectorVolume(vector) } });
         }
         const [a, b] = [...randomVectorSampler({ vectorSize: v.noise_size, repetition: 2, seed: rng })];
         k = 0;
-        for (const noise of linearInterpolationSampler(a, b, { steps: Math.max(2, n) })) {
-          items.push({ ...namedWindow(`interpolation_${k++}`), data: { noise: noiseVolume(noise) } });
+        for (const vector of linearInterpolationSampler(a, b, { steps: Math.max(2, n) })) {
+          items.push({ ...namedWindow(`interpolation_${k++}`), data: { noise: vectorVolume(vector) } });
         }
-        return Promise.resolve(epochSource<Window>({
+        return Promise.resolve(generatedBatches(() => items, {
           seed,
           batchSize,
-          epochs: 1,
-          makeEpoch: () => items,
-          toBatch: (windows) => {
-            const padded = [...windows];
-            while (padded.length < batchSize) padded.push({ ...padded[0], padding: true });
-            return {
-              windows: padded,
-              tensors: { noise: noiseTensor(padded, v.noise_size), image: tf.zeros(imageShape) },
-            };
-          },
+          toTensors: (windows) => ({ noise: vectorTensor(windows, noise), image: tf.zeros(imageShape) }),
         }));
       },
       infer: (batch, model) => ({ image: run(batch, model).image }),
-      async consume(batch: Batch, host: HostOutputs) {
-        const volumes = fromBatchData(host.image.data, host.image.shape);
-        const windows = batch.windows ?? [];
-        for (let i = 0; i < windows.length; i++) {
-          if (!windows[i].padding) await writer.write(windows[i].subject, volumes[i]);
-        }
-      },
+      consume: (batch: Batch, host: HostOutputs) => writer.writeBatch(batch.windows ?? [], host.image),
     };
   },
 };

@@ -11,20 +11,11 @@
  */
 import { tf } from "../deps.ts";
 import type { Application } from "./base.ts";
-import type { NiftyConfig } from "../engine/config/mod.ts";
+import { sectionValues } from "./_inputs.ts";
 import { configuredLoss } from "./_plugins.ts";
 import { WINDOW_APP_HONOURED_KEYS, windowAppRun } from "./_window_app.ts";
 import { EVALUATE_IMAGES_HONOURED_KEYS, evaluateImages } from "./_evaluate_images.ts";
 import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
-
-type RegressionValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "REGRESSION" }>["values"];
-
-function valuesOf(config: NiftyConfig): RegressionValues {
-  if (config.application?.section !== "REGRESSION") {
-    throw new Error(`"${config.source}": the regression application needs a [REGRESSION] section`);
-  }
-  return config.application.values;
-}
 
 /** Removes `border` voxels from each side of every spatial axis of a channels-last batch. */
 export function cropBorder(t: tf.Tensor, border: number): tf.Tensor {
@@ -49,7 +40,7 @@ export const regressionApplication: Application = {
   inputRoles: ["image", "output", "weight", "sampler", "inferred"],
   honouredKeys: REGRESSION_HONOURED_KEYS,
   async setup(config, context) {
-    const v = valuesOf(config);
+    const v = sectionValues(config, "REGRESSION", { application: "regression" });
     const loss = context.action === "train" ? await configuredLoss(config, "regression") : undefined;
     return await windowAppRun(config, context, {
       roleKeys: ["image", "output", "weight", "sampler"],

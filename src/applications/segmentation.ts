@@ -16,21 +16,12 @@
  * @module
  */
 import type { Application } from "./base.ts";
-import type { NiftyConfig } from "../engine/config/mod.ts";
+import { sectionValues } from "./_inputs.ts";
 import { configuredLoss } from "./_plugins.ts";
 import { argmaxChannels, softmaxChannels } from "./_outputs.ts";
 import { WINDOW_APP_HONOURED_KEYS, windowAppRun } from "./_window_app.ts";
 import { EVALUATE_IMAGES_HONOURED_KEYS, evaluateImages } from "./_evaluate_images.ts";
 import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
-
-type SegmentationValues = Extract<NonNullable<NiftyConfig["application"]>, { section: "SEGMENTATION" }>["values"];
-
-function valuesOf(config: NiftyConfig): SegmentationValues {
-  if (config.application?.section !== "SEGMENTATION") {
-    throw new Error(`"${config.source}": the segmentation application needs a [SEGMENTATION] section`);
-  }
-  return config.application.values;
-}
 
 /**
  * Every key the segmentation application acts on (with the driver's). Not yet: the selective sampler's
@@ -62,7 +53,7 @@ export const segmentationApplication: Application = {
   inputRoles: ["image", "label", "weight", "sampler", "inferred"],
   honouredKeys: SEGMENTATION_HONOURED_KEYS,
   async setup(config, context) {
-    const v = valuesOf(config);
+    const v = sectionValues(config, "SEGMENTATION", { application: "segmentation" });
     if (context.action !== "evaluate" && v.num_classes < 1) {
       throw new Error(`"${config.source}": [SEGMENTATION] num_classes must be set (got ${v.num_classes})`);
     }
