@@ -72,15 +72,30 @@ export function resizeBilinearGradHost(
 
 /** Builds a corrected `ResizeBilinearGrad` kernel config for a host-memory backend (`"cpu"`, `"wasm"`). */
 export function resizeBilinearGradConfig(backendName: string): tf.KernelConfig {
+  return resizeGradConfig("ResizeBilinearGrad", backendName, resizeBilinearGradHost);
+}
+
+/** A resize-gradient kernel config: reads `dy`, runs the host gradient, writes a tensor shaped like `images`. */
+function resizeGradConfig(
+  kernelName: "ResizeBilinearGrad" | "ResizeNearestNeighborGrad",
+  backendName: string,
+  host: (
+    dy: Float32Array,
+    dyShape: readonly number[],
+    imagesShape: readonly number[],
+    alignCorners: boolean,
+    halfPixelCenters: boolean,
+  ) => Float32Array,
+): tf.KernelConfig {
   return {
-    kernelName: "ResizeBilinearGrad",
+    kernelName,
     backendName,
     kernelFunc: ({ inputs, attrs, backend }) => {
       const be = backend as tf.KernelBackend;
-      const images = kernelInput(inputs, "images", "ResizeBilinearGrad");
-      const dy = kernelInput(inputs, "dy", "ResizeBilinearGrad");
+      const images = kernelInput(inputs, "images", kernelName);
+      const dy = kernelInput(inputs, "dy", kernelName);
       const a = attrs as unknown as { alignCorners?: boolean; halfPixelCenters?: boolean };
-      const dx = resizeBilinearGradHost(
+      const dx = host(
         readFloat32(be, dy, "dy"),
         dy.shape,
         images.shape,
@@ -132,24 +147,7 @@ export function resizeNearestGradHost(
 
 /** Builds a corrected `ResizeNearestNeighborGrad` kernel config for a host-memory backend (`"cpu"`, `"wasm"`). */
 export function resizeNearestGradConfig(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: "ResizeNearestNeighborGrad",
-    backendName,
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const be = backend as tf.KernelBackend;
-      const images = kernelInput(inputs, "images", "ResizeNearestNeighborGrad");
-      const dy = kernelInput(inputs, "dy", "ResizeNearestNeighborGrad");
-      const a = attrs as unknown as { alignCorners?: boolean; halfPixelCenters?: boolean };
-      const dx = resizeNearestGradHost(
-        readFloat32(be, dy, "dy"),
-        dy.shape,
-        images.shape,
-        a.alignCorners ?? false,
-        a.halfPixelCenters ?? false,
-      );
-      return writeOutput(be, dx, [...images.shape]);
-    },
-  };
+  return resizeGradConfig("ResizeNearestNeighborGrad", backendName, resizeNearestGradHost);
 }
 
 /** Interpolation of {@link resize3d}. */
