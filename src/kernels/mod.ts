@@ -9,3 +9,9 @@ export { fixedBackends, registerKernelFixes } from "./register.ts";
 export { conv, type ConvOptions, type ConvPadding } from "./conv.ts";
 export { resize3d, type Resize3dMethod, type Resize3dOptions } from "./resize.ts";
 export { convFilterGrad, type ConvGeometry, convInputGrad } from "./conv_grads.ts";
+export {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  batchNormTrainingGradHost,
+  batchNormTrainingHost,
+} from "./batch_norm.ts";

@@ -8,6 +8,7 @@ import { replaceKernel } from "./_util.ts";
 import { registerConvGradients } from "./conv.ts";
 import { conv3dBackpropInputGradConfig } from "./conv_transpose.ts";
 import { maxPool3dConfig, maxPoolGradConfig } from "./max_pool.ts";
+import { batchNormTrainingConfig, batchNormTrainingGradConfig } from "./batch_norm.ts";
 import { resizeBilinearGradConfig, resizeNearestGradConfig } from "./resize.ts";
 import {
   wasmConv2dBackpropFilterConfig,
@@ -18,8 +19,15 @@ import "./fast/install.ts"; // oneDNN conv kernels on cpu (issue 8), stock kerne
 
 /** Kernels replaced per backend: each backend's are installed once its package has registered its own kernels. */
 const BACKEND_KERNELS: Readonly<Record<string, () => tf.KernelConfig[]>> = {
-  cpu: () => [resizeBilinearGradConfig("cpu"), resizeNearestGradConfig("cpu")],
+  cpu: () => [
+    resizeBilinearGradConfig("cpu"),
+    resizeNearestGradConfig("cpu"),
+    batchNormTrainingConfig("cpu"),
+    batchNormTrainingGradConfig("cpu"),
+  ],
   wasm: () => [
+    batchNormTrainingConfig("wasm"),
+    batchNormTrainingGradConfig("wasm"),
     resizeBilinearGradConfig("wasm"),
     resizeNearestGradConfig("wasm"),
     wasmConv3dBackpropInputConfig,
