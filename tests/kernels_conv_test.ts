@@ -5,6 +5,7 @@
 import { backendLoaders, tf } from "../src/deps.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import { assertClose, finiteDifference, loadFixture, relativeMaxError } from "./_util.ts";
+import { BACKENDS, matchesTorch, onBackend } from "./_kernel_checks.ts";
 
 await backendLoaders.wasm();
 registerKernelFixes();
@@ -44,22 +45,6 @@ const fixture = loadFixture<{
   conv2d: ConvGroup;
   conv2d_k5: ConvGroup;
 }>("kernels_reference");
-const BACKENDS = ["cpu", "wasm"];
-
-async function onBackend(name: string, fn: () => void): Promise<void> {
-  await tf.setBackend(name);
-  try {
-    tf.tidy(fn);
-  } finally {
-    await tf.setBackend("cpu");
-  }
-}
-
-/** float32 vs the float64 reference: rtol 1e-4, plus an absolute floor of 1e-5 of the tensor's scale. */
-function matchesTorch(actual: tf.Tensor, expected: number[], what: string): void {
-  const scale = Math.max(...expected.map(Math.abs));
-  assertClose(actual, expected, { rtol: 1e-4, atol: 1e-5 * scale, what });
-}
 
 /** Gradient of sum(f(a, b) · r) with respect to both arguments. */
 function gradients(

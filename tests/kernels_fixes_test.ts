@@ -6,6 +6,7 @@
 import { backendLoaders, tf } from "../src/deps.ts";
 import { conv, fixedBackends, registerKernelFixes, resize3d } from "../src/kernels/mod.ts";
 import { assertClose, assertNoTensorLeak, finiteDifference, loadFixture } from "./_util.ts";
+import { BACKENDS, onBackend, onBackendAsync } from "./_kernel_checks.ts";
 
 await backendLoaders.wasm();
 registerKernelFixes();
@@ -21,16 +22,6 @@ interface PoolCase {
 const pool = loadFixture<{ max_pool3d: { x_shape: number[]; x: number[]; cases: PoolCase[] } }>(
   "kernels_reference",
 ).max_pool3d;
-const BACKENDS = ["cpu", "wasm"];
-
-async function onBackend(name: string, fn: () => void | Promise<void>): Promise<void> {
-  await tf.setBackend(name);
-  try {
-    await fn();
-  } finally {
-    await tf.setBackend("cpu");
-  }
-}
 
 Deno.test("registerKernelFixes is idempotent: a second call prints nothing and keeps the registered kernels", () => {
   const before = ["Conv2D", "Conv3D", "Conv3DBackpropInputV2"].map((k) => tf.getGradient(k));
@@ -96,7 +87,7 @@ for (const backend of BACKENDS) {
   });
 
   Deno.test(`a small 3D training loop (dilated conv, strided conv, conv3dTranspose, resize3d, maxPool3d) learns and leaks no tensors on ${backend}`, async () => {
-    await onBackend(backend, async () => {
+    await onBackendAsync(backend, async () => {
       const x = tf.randomNormal([1, 6, 6, 6, 2], 0, 1, "float32", 31) as tf.Tensor5D;
       const target = tf.randomNormal([1, 6, 6, 6, 1], 0, 1, "float32", 32);
       const init = (shape: number[], seed: number) => tf.variable(tf.randomNormal(shape, 0, 0.3, "float32", seed));

@@ -5,6 +5,7 @@
 import { backendLoaders, tf } from "../src/deps.ts";
 import { registerKernelFixes, resize3d, type Resize3dOptions } from "../src/kernels/mod.ts";
 import { assertClose, finiteDifference, loadFixture } from "./_util.ts";
+import { BACKENDS, matchesTorch, onBackend } from "./_kernel_checks.ts";
 
 await backendLoaders.wasm();
 registerKernelFixes();
@@ -24,21 +25,6 @@ interface ResizeGroup {
   cases: ResizeCase[];
 }
 const fixture = loadFixture<{ resize3d: ResizeGroup; resize2d: ResizeGroup }>("kernels_reference");
-const BACKENDS = ["cpu", "wasm"];
-
-async function onBackend(name: string, fn: () => void): Promise<void> {
-  await tf.setBackend(name);
-  try {
-    tf.tidy(fn);
-  } finally {
-    await tf.setBackend("cpu");
-  }
-}
-
-function matchesTorch(actual: tf.Tensor, expected: number[], what: string): void {
-  const scale = Math.max(...expected.map(Math.abs));
-  assertClose(actual, expected, { rtol: 1e-4, atol: 1e-5 * scale, what });
-}
 
 /** PyTorch interpolate mode and align_corners → resize3d options (torch align_corners=False = half-pixel). */
 function optionsFor(c: ResizeCase): Resize3dOptions {

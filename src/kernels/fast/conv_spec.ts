@@ -38,46 +38,41 @@ function padsAfter(
   );
 }
 
-function specFrom3d(info: Conv3DInfo): ConvSpec {
-  const inSize = [info.inDepth, info.inHeight, info.inWidth];
-  const outSize = [info.outDepth, info.outHeight, info.outWidth];
-  const kernel = [info.filterDepth, info.filterHeight, info.filterWidth];
-  const strides = [info.strideDepth, info.strideHeight, info.strideWidth];
-  const dilations = [info.dilationDepth, info.dilationHeight, info.dilationWidth];
-  const padsBefore = [info.padInfo.front, info.padInfo.top, info.padInfo.left];
+/** A spec from per-axis geometry; the trailing pads follow from the sizes. */
+function specOf(
+  info: { batchSize: number; inChannels: number; outChannels: number },
+  axes: Omit<ConvSpec, "batch" | "inChannels" | "outChannels" | "padsAfter">,
+): ConvSpec {
+  const { inSize, outSize, kernel, strides, dilations, padsBefore } = axes;
   return {
     batch: info.batchSize,
     inChannels: info.inChannels,
     outChannels: info.outChannels,
-    inSize,
-    outSize,
-    kernel,
-    strides,
-    dilations,
-    padsBefore,
+    ...axes,
     padsAfter: padsAfter(inSize, outSize, kernel, strides, dilations, padsBefore),
   };
 }
 
+function specFrom3d(info: Conv3DInfo): ConvSpec {
+  return specOf(info, {
+    inSize: [info.inDepth, info.inHeight, info.inWidth],
+    outSize: [info.outDepth, info.outHeight, info.outWidth],
+    kernel: [info.filterDepth, info.filterHeight, info.filterWidth],
+    strides: [info.strideDepth, info.strideHeight, info.strideWidth],
+    dilations: [info.dilationDepth, info.dilationHeight, info.dilationWidth],
+    padsBefore: [info.padInfo.front, info.padInfo.top, info.padInfo.left],
+  });
+}
+
 function specFrom2d(info: Conv2DInfo): ConvSpec {
-  const inSize = [info.inHeight, info.inWidth];
-  const outSize = [info.outHeight, info.outWidth];
-  const kernel = [info.filterHeight, info.filterWidth];
-  const strides = [info.strideHeight, info.strideWidth];
-  const dilations = [info.dilationHeight, info.dilationWidth];
-  const padsBefore = [info.padInfo.top, info.padInfo.left];
-  return {
-    batch: info.batchSize,
-    inChannels: info.inChannels,
-    outChannels: info.outChannels,
-    inSize,
-    outSize,
-    kernel,
-    strides,
-    dilations,
-    padsBefore,
-    padsAfter: padsAfter(inSize, outSize, kernel, strides, dilations, padsBefore),
-  };
+  return specOf(info, {
+    inSize: [info.inHeight, info.inWidth],
+    outSize: [info.outHeight, info.outWidth],
+    kernel: [info.filterHeight, info.filterWidth],
+    strides: [info.strideHeight, info.strideWidth],
+    dilations: [info.dilationHeight, info.dilationWidth],
+    padsBefore: [info.padInfo.top, info.padInfo.left],
+  });
 }
 
 const CHANNELS_LAST = new Set([undefined, "NHWC", "NDHWC", "channelsLast"]);
