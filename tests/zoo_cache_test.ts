@@ -286,13 +286,19 @@ Deno.test({
   },
 });
 
-Deno.test("zoo cache: two concurrent pulls of one file in one process download it once", async () => {
+Deno.test("zoo cache: two concurrent pulls of one file in one process download it once; the waiting one says so", async () => {
   await withServer(async (server, cacheDir) => {
     const body = testBytes(80_000, 15);
     server.serve(`/${PATH}`, body, "slow");
     const file = await zooFileFor(PATH, body, `${server.base}/${PATH}`);
-    const [a, b] = await Promise.all([ensureZooFiles([file], { cacheDir }), ensureZooFiles([file], { cacheDir })]);
+    const waited: string[] = [];
+    const onWaiting = (dir: string) => waited.push(dir);
+    const [a, b] = await Promise.all([
+      ensureZooFiles([file], { cacheDir, onWaiting }),
+      ensureZooFiles([file], { cacheDir, onWaiting }),
+    ]);
     assertEquals(a, b);
+    assertEquals(waited, [cacheDir], "the second pull said once that it waits");
     assertEquals(await Deno.readFile(a[PATH]), body);
     assertEquals(server.requests.length, 1);
   });

@@ -7,11 +7,21 @@
  * @module
  */
 
-/** Runs `fn` while holding an exclusive lock on `path` (created if absent); waits while another holder has it. */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` while holding an exclusive lock on `path` (created if absent); waits while another holder has it,
+ * calling `onWait` once if the lock is not free within 200 ms.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, onWait?: () => void): Promise<T> {
   const file = await Deno.open(path, { read: true, write: true, create: true });
   try {
-    await file.lock(true);
+    const locked = file.lock(true);
+    if (onWait) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const slow = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), 200));
+      if (await Promise.race([locked.then(() => false), slow])) onWait();
+      clearTimeout(timer);
+    }
+    await locked;
     return await fn();
   } finally {
     file.close(); // closing releases the lock

@@ -36,6 +36,8 @@ export interface EnsureZooFilesOptions {
   readonly cacheDir?: string;
   /** Called as bytes arrive (or are copied from a mirror folder). */
   readonly onProgress?: (p: ZooProgress) => void;
+  /** Called once when another pull (this or another process) holds the cache's lock for more than 200 ms. */
+  readonly onWaiting?: (cacheDir: string) => void;
   /** A download fails when the server sends nothing for this long (default 60 s). */
   readonly idleTimeoutMs?: number;
 }
@@ -138,7 +140,7 @@ async function ensureOne(root: string, file: ZooFile, source: Source, options: E
     }
     await Deno.rename(part, target);
     return target;
-  });
+  }, options.onWaiting && (() => options.onWaiting!(root)));
 }
 
 /** True when `path` is exactly the file the manifest describes (size, then sha256). */

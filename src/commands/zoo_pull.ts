@@ -22,6 +22,8 @@ export interface ZooPullOptions {
   /** Cache folder; default `zooCacheDir()`. */
   readonly cacheDir?: string;
   readonly onProgress?: (p: ZooProgress) => void;
+  /** Called when another pull holds the cache (the CLI prints a line). */
+  readonly onWaiting?: (cacheDir: string) => void;
 }
 
 /** Pulls every entry (ids are all looked up before anything is fetched) and returns the lines to print. */
@@ -35,6 +37,7 @@ export async function zooPullCommand(ids: readonly string[], options: ZooPullOpt
       mirror: options.from,
       cacheDir,
       onProgress: options.onProgress,
+      onWaiting: options.onWaiting,
     });
     const bytes = entry.files.reduce((n, f) => n + f.bytes, 0);
     lines.push(`${entry.id}: ${entry.files.length} files (${formatBytes(bytes)}) verified in the cache`);
