@@ -13,8 +13,8 @@ import { graphCommand, parseShape } from "./src/commands/graph.ts";
 import { importWeightsCommand } from "./src/commands/import_weights.ts";
 import { demoCommand } from "./src/commands/demo.ts";
 import { evaluateCommand } from "./src/commands/evaluate.ts";
-import { ACTIONS, APPLICATION_ALIASES, runActionCommand } from "./src/commands/run_action.ts";
-import { convertCommand, infoCommand, parseConvertFlags } from "./src/io/cli_commands.ts";
+import { ACTIONS, applicationCommands, runActionCommand } from "./src/commands/run_action.ts";
+import { convertCommand, infoCommand, parseConvertFlags } from "./src/commands/info_convert.ts";
 import { getNetwork, networkNames } from "./networks/mod.ts";
 import { configReferenceMarkdown } from "./src/engine/config/reference.ts";
 
@@ -146,9 +146,9 @@ actionCommand(
     },
   );
 
-for (const [alias, application] of Object.entries(APPLICATION_ALIASES)) {
-  program.command(alias)
-    .description(`${application}: train, infer or evaluate (NiftyNet's net_${alias === "gan" ? "gan" : alias})`)
+for (const [command, application] of applicationCommands()) {
+  program.command(command)
+    .description(`${application}: train, infer or evaluate`)
     .argument("<action>", ACTIONS.join(", "))
     .option("-c, --config <file>", "NiftyNet-style config (INI)")
     .addOption(backendOption())

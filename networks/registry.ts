@@ -7,6 +7,7 @@
 import type { tf } from "../src/deps.ts";
 import type { Layer } from "../src/dsl/mod.ts";
 import { unknownNameMessage } from "../src/util/suggest.ts";
+import { importPlugin, isModuleReference } from "../src/util/plugin.ts";
 import type { NetworkOptions } from "./base.ts";
 import { MeshNet } from "./meshnet.ts";
 import { ToyNet } from "./toynet.ts";
@@ -64,24 +65,13 @@ export function getNetwork(name: string): NetworkEntry {
   return entry;
 }
 
-/** Whether a name refers to a module rather than a registered short name. */
-export function isModuleReference(name: string): boolean {
-  return /[/\\]|\.(ts|js|mjs)$/.test(name) || /^[a-z]+:/.test(name);
-}
-
 /**
  * Resolves a short name or a module path/URL to a factory. Relative paths are resolved against `baseDir`
  * (default: the working directory).
  */
 export async function resolveNetwork(name: string, { baseDir = Deno.cwd() } = {}): Promise<NetworkFactory> {
   if (!isModuleReference(name)) return getNetwork(name).factory;
-  const url = /^[a-z]+:/.test(name) ? name : new URL(name, `file://${baseDir.replace(/\/?$/, "/")}`).href;
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(url);
-  } catch (e) {
-    throw new Error(`cannot load network module "${name}": ${(e as Error).message}`);
-  }
+  const mod = await importPlugin(name, { what: "network module", baseDir });
   const exported = mod.network ?? mod.default;
   if (typeof exported !== "function") {
     throw new Error(`network module "${name}" must export a network class or factory as default or "network"`);

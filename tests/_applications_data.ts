@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { writeNifti } from "../src/io/mod.ts";
-import type { Affine, Image } from "../src/io/image.ts";
+import type { Affine, Image } from "../src/geometry/image.ts";
 import { writePhantomDataset } from "../src/commands/demo_data.ts";
 
 /** An anisotropic, translated affine used by the tiny datasets (outputs must keep it). */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Affine, Image, Shape5 } from "../src/io/image.ts";
+import type { Affine, Image, Shape5 } from "../src/geometry/image.ts";
 import { writeNifti } from "../src/io/nifti_write.ts";
 import type { ChannelVolume, Spatial3 } from "../src/data/types.ts";
 import { RandomStream } from "../src/dsl/random.ts";

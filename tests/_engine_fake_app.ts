@@ -8,7 +8,7 @@ import { tf } from "../src/deps.ts";
 import { applyNetwork } from "../src/dsl/mod.ts";
 import { RandomStream } from "../src/dsl/random.ts";
 import { ToyNet } from "../networks/toynet.ts";
-import type { Application, ApplicationRun, Batch, HostOutputs } from "../src/applications/base.ts";
+import type { Application, ApplicationRun, Batch, HostOutputs } from "../src/engine/application.ts";
 import { deriveSeed, epochSource } from "../src/engine/batch_source.ts";
 import type { NiftyConfig } from "../src/engine/config/mod.ts";
 

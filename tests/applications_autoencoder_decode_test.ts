@@ -2,7 +2,8 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { join } from "node:path";
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
-import { findApplication } from "../src/applications/mod.ts";
+import "../src/applications/mod.ts";
+import { findApplication } from "../src/engine/application.ts";
 import { runAction } from "../src/engine/mod.ts";
 import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { readImage, writeNifti } from "../src/io/mod.ts";

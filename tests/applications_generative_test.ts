@@ -1,7 +1,8 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
-import { findApplication } from "../src/applications/mod.ts";
+import "../src/applications/mod.ts";
+import { findApplication } from "../src/engine/application.ts";
 import { loadConfig, runAction } from "../src/engine/mod.ts";
 import { VariableStore } from "../src/dsl/mod.ts";
 import { readImage } from "../src/io/mod.ts";

@@ -3,20 +3,14 @@ import { join } from "node:path";
 import { tf } from "../src/deps.ts";
 import "../src/applications/mod.ts";
 import {
-  type Application,
   autoencoderApplication,
   classificationApplication,
-  findApplication,
   ganApplication,
   regressionApplication,
   segmentationApplication,
 } from "../src/applications/mod.ts";
-import {
-  assertKeysActedOn,
-  composeKeys,
-  DRIVER_HONOURED_KEYS,
-  ignoredSettings,
-} from "../src/applications/honoured_keys.ts";
+import { type Application, findApplication } from "../src/engine/application.ts";
+import { assertKeysActedOn, composeKeys, DRIVER_HONOURED_KEYS, ignoredSettings } from "../src/engine/honoured_keys.ts";
 import { subjectsFor } from "../src/applications/_inputs.ts";
 import { readAhead, roleTensors, windowBatches } from "../src/applications/_windows.ts";
 import { loadConfig, parseConfig } from "../src/engine/config/mod.ts";

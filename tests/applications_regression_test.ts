@@ -2,7 +2,8 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { join } from "node:path";
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
-import { cropBorder, findApplication } from "../src/applications/mod.ts";
+import { cropBorder } from "../src/applications/mod.ts";
+import { findApplication } from "../src/engine/application.ts";
 import { runAction } from "../src/engine/mod.ts";
 import { readImage } from "../src/io/mod.ts";
 import { phantomData, writeConfig } from "./_applications_data.ts";

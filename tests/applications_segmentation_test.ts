@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
 import "../src/applications/mod.ts";
-import { findApplication } from "../src/applications/mod.ts";
+import { findApplication } from "../src/engine/application.ts";
 import { type ActionResult, listCheckpoints, runAction } from "../src/engine/mod.ts";
 import { readImage, writeNifti } from "../src/io/mod.ts";
 import { checkerAvailable, checkEventFile } from "./_viz_check.ts";

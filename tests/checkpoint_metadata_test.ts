@@ -5,7 +5,7 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   parseCheckpointMetadata,
-} from "../src/checkpoint/mod.ts";
+} from "../src/weights/mod.ts";
 import { VERSION } from "../src/version.ts";
 
 Deno.test("checkpoint metadata stores version, iteration, network and config as strings and reads them back", () => {

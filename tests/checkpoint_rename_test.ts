@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type NamedTensor, type NamedTensors, renameTensors } from "../src/checkpoint/mod.ts";
+import { type NamedTensor, type NamedTensors, renameTensors } from "../src/weights/mod.ts";
 
 function named(...names: string[]): NamedTensors {
   return new Map(

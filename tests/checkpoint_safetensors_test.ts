@@ -9,7 +9,7 @@ import {
   type NamedTensors,
   readSafetensors,
   writeSafetensors,
-} from "../src/checkpoint/mod.ts";
+} from "../src/weights/mod.ts";
 import { loadFixture, referencePythonAvailable } from "./_util.ts";
 
 function tensor(dtype: NamedTensor["dtype"], shape: number[], data: HostArray): NamedTensor {

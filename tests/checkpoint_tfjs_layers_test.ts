@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CheckpointError, decodeTfjsWeights, readTfjsLayersModel } from "../src/checkpoint/mod.ts";
+import { CheckpointError, decodeTfjsWeights, readTfjsLayersModel } from "../src/weights/mod.ts";
 import { loadFixture } from "./_util.ts";
 
 // ---------------------------------------------------------------- MeshNet: a real converted Keras model

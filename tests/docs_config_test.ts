@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import "../src/applications/mod.ts";
 import { configReferenceMarkdown } from "../src/engine/config/reference.ts";
 
 Deno.test("docs/CONFIG.md is the current generated key reference (regenerate: deno run -A cli.ts config-keys > docs/CONFIG.md)", async () => {

@@ -10,7 +10,7 @@ import {
   saveCheckpoint,
   VariableStore,
 } from "../src/dsl/mod.ts";
-import type { NamedTensors } from "../src/checkpoint/mod.ts";
+import type { NamedTensors } from "../src/weights/mod.ts";
 import { ConvLayer } from "../layers/mod.ts";
 import { ToyNet } from "../networks/mod.ts";
 import { assertRejects, assertThrows } from "./_util.ts";

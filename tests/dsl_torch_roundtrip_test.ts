@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
 import { applyNetwork, saveCheckpoint, VariableStore } from "../src/dsl/mod.ts";
-import { writeSafetensors } from "../src/checkpoint/mod.ts";
+import { writeSafetensors } from "../src/weights/mod.ts";
 import { MeshNet } from "../networks/mod.ts";
 import { referencePythonAvailable, relativeMaxError } from "./_util.ts";
 

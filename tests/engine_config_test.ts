@@ -140,7 +140,7 @@ Deno.test("command-line overrides: --key value, --key=value, --section.key, and 
 Deno.test("the application section is chosen by -a or by the file, never two at once", () => {
   const text = "[NETWORK]\nname = toynet\n[GAN]\nnoise_size = 10\n";
   assertEquals(parseConfig(text).application?.section, "GAN");
-  assertEquals(parseConfig(text, { application: "net_gan" }).application?.section, "GAN");
+  assertEquals(parseConfig(text, { application: "gan" }).application?.section, "GAN");
   assertThrows(() => parseConfig(text, { application: "segmentation" }), "application SEGMENTATION was asked for");
   assertThrows(() => parseConfig(text + "[SEGMENTATION]\nnum_classes = 2\n"), "several application sections");
   assertThrows(() => parseConfig(text, { application: "segmentaton" }), `did you mean "segmentation"?`);

@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { join } from "node:path";
 import { tf } from "../src/deps.ts";
-import type { NamedTensors } from "../src/checkpoint/mod.ts";
+import type { NamedTensors } from "../src/weights/mod.ts";
 import {
   type ActionResult,
   checkpointConfigPath,

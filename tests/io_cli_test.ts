@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { assertClose } from "./_util.ts";
-import { convertCommand, type Image, infoCommand, parseConvertFlags, readNifti, writeNifti } from "../src/io/mod.ts";
+import { type Image, readNifti, writeNifti } from "../src/io/mod.ts";
+import { convertCommand, infoCommand, parseConvertFlags } from "../src/commands/info_convert.ts";
 import { axcodesOf, reorient } from "../src/geometry/mod.ts";
 
 /** A small oblique int16 image with a 4th dimension, written to a temp folder. */

@@ -5,11 +5,11 @@ import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { DeepMedic, getNetwork } from "../networks/mod.ts";
 import { assertThrows } from "./_util.ts";
 import { assertTrains, crossEntropy } from "./_network_checks.ts";
-import { assertGradients, assertReferenceCounts } from "./_network_checks_b.ts";
+import { assertGradients, assertReferenceCounts } from "./_network_torch_checks.ts";
 
 await useBackend("cpu");
 
-// Expected counts: tests/reference/networks_part_b.py, an independent PyTorch DeepMedic (NiftyNet's widths:
+// Expected counts: tests/reference/networks_torch_counts.py, an independent PyTorch DeepMedic (NiftyNet's widths:
 // 8 valid 3×3×3 convs of 30…50 per pathway, 1×1×1 convs 150, 150, classes; conv → bn → PReLU, no bias).
 Deno.test("deepmedic 3D 51³: 658,152 trainable parameters (660,040 with moving statistics) like PyTorch; output 3³", () => {
   const graph = assertReferenceCounts("deepmedic_3d", getNetwork("deepmedic").factory({ numClasses: 4 }));

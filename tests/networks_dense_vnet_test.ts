@@ -5,7 +5,7 @@ import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { DenseVNet, getNetwork } from "../networks/mod.ts";
 import { assertThrows } from "./_util.ts";
 import { assertTrains, crossEntropy } from "./_network_checks.ts";
-import { assertGradients, assertReferenceCounts } from "./_network_checks_b.ts";
+import { assertGradients, assertReferenceCounts } from "./_network_torch_checks.ts";
 
 await useBackend("cpu");
 
@@ -16,7 +16,7 @@ const SMALL = {
   nDenseLayers: [2, 2],
 } as const;
 
-// Expected counts: tests/reference/networks_part_b.py, an independent PyTorch Dense V-Net with NiftyNet's
+// Expected counts: tests/reference/networks_torch_counts.py, an independent PyTorch Dense V-Net with NiftyNet's
 // hyper-parameters (dense channels 4/8/16 × 5/10/10 layers, skip channels 12/24/24, input channels 24, 5³ stride-2
 // initial conv, 3³ final conv with bias) and, with the prior, one 12³ map per class.
 Deno.test("dense_vnet 3D default: 868,626 trainable parameters (869,412 stored) like PyTorch; logits at input size", () => {

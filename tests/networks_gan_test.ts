@@ -4,7 +4,7 @@ import { useBackend } from "../src/backend.ts";
 import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { getNetwork, SimpleGAN, type SimpleGANOutput, SimulatorGAN, type SimulatorGANOutput } from "../networks/mod.ts";
 import { assertThrows } from "./_util.ts";
-import { assertGradients, assertReferenceCounts, REFERENCE, trainLosses } from "./_network_checks_b.ts";
+import { assertGradients, assertReferenceCounts, REFERENCE, trainLosses } from "./_network_torch_checks.ts";
 
 await useBackend("cpu");
 
@@ -21,7 +21,7 @@ function generatorLoss(o: { fakeLogits: tf.Tensor }): tf.Scalar {
 
 const inScope = (prefix: string) => (path: string) => path.startsWith(prefix);
 
-// Expected counts: tests/reference/networks_part_b.py, independent PyTorch re-implementations of NiftyNet's
+// Expected counts: tests/reference/networks_torch_counts.py, independent PyTorch re-implementations of NiftyNet's
 // simple_gan (resize-conv generator 128/64/32/16 and discriminator 16/32/64/128 with shift-only batch norm, dense
 // logit) and simulator_gan (noise → conv_bn → 4 deconv/conv up blocks → conv; residual stride-2 discriminator).
 Deno.test("simple_gan 3D default: 871,982 trainable parameters (873,104 stored) like PyTorch; image and logits", () => {

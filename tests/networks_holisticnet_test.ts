@@ -5,13 +5,13 @@ import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { getNetwork, HolisticNet } from "../networks/mod.ts";
 import { assertThrows } from "./_util.ts";
 import { assertTrains, crossEntropy } from "./_network_checks.ts";
-import { assertGradients, assertReferenceCounts } from "./_network_checks_b.ts";
+import { assertGradients, assertReferenceCounts } from "./_network_torch_checks.ts";
 
 await useBackend("cpu");
 
 const SMALL = { nFeatures: 8, nScoreFeatures: 12, nResBlocks: 1 } as const;
 
-// Expected counts: tests/reference/networks_part_b.py, an independent PyTorch HolisticNet (70-feature trunk of
+// Expected counts: tests/reference/networks_torch_counts.py, an independent PyTorch HolisticNet (70-feature trunk of
 // 4 × 3 HighRes blocks with ELU, 4 score layers 70 → 140 (3³, bn, elu) → classes (1³, bn), channel-wise
 // stride-2 deconvolutions with kernels 2 and 1 for the half-size scales, a bias-free 1×1 conv per class over the
 // 4 scales' probabilities).

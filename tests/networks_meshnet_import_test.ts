@@ -6,7 +6,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { loadTfjsUnion, tf } from "../src/deps.ts";
 import { applyNetwork, readCheckpoint, recordGraph, restoreRuleFromFile, VariableStore } from "../src/dsl/mod.ts";
-import { readTfjsLayersModel } from "../src/checkpoint/mod.ts";
+import { readTfjsLayersModel } from "../src/weights/mod.ts";
 import { MeshNet } from "../networks/mod.ts";
 import { importWeightsCommand } from "../src/commands/import_weights.ts";
 

@@ -5,11 +5,11 @@ import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { getNetwork, ResNet, SEResNet } from "../networks/mod.ts";
 import { assertThrows } from "./_util.ts";
 import { assertTrains, crossEntropy } from "./_network_checks.ts";
-import { assertGradients, assertReferenceCounts } from "./_network_checks_b.ts";
+import { assertGradients, assertReferenceCounts } from "./_network_torch_checks.ts";
 
 await useBackend("cpu");
 
-// Expected counts: tests/reference/networks_part_b.py, an independent PyTorch pre-activation bottleneck ResNet with
+// Expected counts: tests/reference/networks_torch_counts.py, an independent PyTorch pre-activation bottleneck ResNet with
 // NiftyNet's layout (conv → DownResBlocks of bottlenecks, width/4 inner channels, strided 1×1 conv shortcut when
 // the width changes, bn → relu → mean → fc) and, for SE-ResNet, a bias-free 16× squeeze-excitation per block.
 Deno.test("resnet 3D default (16, 64, 128, 256; 10 blocks): 1,927,251 trainable parameters like PyTorch; [N, classes]", () => {

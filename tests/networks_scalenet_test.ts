@@ -5,11 +5,11 @@ import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { getNetwork, ScaleNet, ToyNet } from "../networks/mod.ts";
 import { assertThrows } from "./_util.ts";
 import { assertTrains, crossEntropy } from "./_network_checks.ts";
-import { assertGradients, assertReferenceCounts } from "./_network_checks_b.ts";
+import { assertGradients, assertReferenceCounts } from "./_network_torch_checks.ts";
 
 await useBackend("cpu");
 
-// Expected counts: tests/reference/networks_part_b.py, an independent PyTorch ScaleNet (per-modality conv-bn-prelu
+// Expected counts: tests/reference/networks_torch_counts.py, an independent PyTorch ScaleNet (per-modality conv-bn-prelu
 // to 16 features, 16 modality-mixing + M feature-mixing HighRes blocks with kernels 3 and 1, mean over modalities,
 // then HighRes3DNet with NiftyNet's widths and channel-padded residuals).
 Deno.test("scalenet 3D, 2 modalities: 833,574 trainable parameters (835,340 stored) like PyTorch; logits 8³", () => {

@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
 import { applyNetwork, saveCheckpoint, VariableStore } from "../src/dsl/mod.ts";
-import { writeSafetensors } from "../src/checkpoint/mod.ts";
+import { writeSafetensors } from "../src/weights/mod.ts";
 import { HighRes3DNet, NoNewNet, UNet3D, VNet } from "../networks/mod.ts";
 import { referencePythonAvailable, relativeMaxError } from "./_util.ts";
 

@@ -4,7 +4,7 @@ import { useBackend } from "../src/backend.ts";
 import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { getNetwork, VAE, type VAEOutput, vaeOutputList } from "../networks/mod.ts";
 import { assertThrows } from "./_util.ts";
-import { assertGradients, assertReferenceCounts, ends, REFERENCE, trainLosses } from "./_network_checks_b.ts";
+import { assertGradients, assertReferenceCounts, ends, REFERENCE, trainLosses } from "./_network_torch_checks.ts";
 
 await useBackend("cpu");
 
@@ -47,7 +47,7 @@ function lowerBound(o: VAEOutput): tf.Scalar {
   });
 }
 
-// Expected counts: tests/reference/networks_part_b.py, an independent PyTorch VAE with NiftyNet's layout
+// Expected counts: tests/reference/networks_torch_counts.py, an independent PyTorch VAE with NiftyNet's layout
 // (conv 32/64/96 + strided 2×2 convs, fc 256/128, 64 latents, shared fc 128 for the means decoder, two decoders
 // of fc 128/256/serialised + deconv upsamplers and 3³ deconvs; batch norm everywhere but the latent layers).
 Deno.test("vae 3D default on 16³: 1,492,834 trainable parameters (1,500,010 stored) like PyTorch; the 8 outputs", () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { readImage } from "../io/mod.ts";
-import type { Image } from "../io/image.ts";
+import type { Image } from "../geometry/image.ts";
 import { voxelSizes } from "../geometry/mod.ts";
 import { evaluatePair, type EvaluationRow, type EvaluationUnit, type Volume } from "../evaluation/mod.ts";
 import { findSectionFiles, parseSubjectCsv } from "../data/mod.ts";
@@ -13,7 +13,7 @@ import type { NiftyConfig } from "../engine/config/mod.ts";
 import { exists } from "../data/_files.ts";
 import { sectionOptions } from "./_inputs.ts";
 import { EVALUATION_CSV_HONOURED_KEYS, writeEvaluation } from "./_outputs.ts";
-import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
+import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** Keys {@link evaluateImages} acts on. */
 export const EVALUATE_IMAGES_HONOURED_KEYS: HonouredKeys = composeKeys([

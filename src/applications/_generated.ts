@@ -16,11 +16,11 @@ import {
   type Window,
 } from "../data/mod.ts";
 import { epochSource } from "../engine/batch_source.ts";
-import type { BatchSource, HostOutputs } from "./base.ts";
-import type { Affine } from "../io/image.ts";
+import type { BatchSource, HostOutputs } from "../engine/application.ts";
+import type { Affine } from "../geometry/image.ts";
 import { readImage } from "../io/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
-import type { HonouredKeys } from "./honoured_keys.ts";
+import type { HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** Keys {@link GeneratedWriter} acts on. */
 export const GENERATED_OUTPUT_HONOURED_KEYS: HonouredKeys = { INFERENCE: ["save_seg_dir", "output_postfix"] };

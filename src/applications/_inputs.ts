@@ -17,7 +17,7 @@ import {
 } from "../data/mod.ts";
 import type { InterpOrder } from "../geometry/resample.ts";
 import { exists } from "../data/_files.ts";
-import type { HonouredKeys } from "./honoured_keys.ts";
+import type { HonouredKeys } from "../engine/honoured_keys.ts";
 
 /**
  * Keys acted on by listing subjects ({@link subjectsFor}), the loader options ({@link sectionOptions}) and the

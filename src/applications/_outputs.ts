@@ -25,8 +25,8 @@ import type { NiftyConfig } from "../engine/config/mod.ts";
 import { type EvaluationRow, formatCsv, summarizeRows } from "../evaluation/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import type { SubjectInfo } from "./_windows.ts";
-import type { HostOutputs } from "./base.ts";
-import type { HonouredKeys } from "./honoured_keys.ts";
+import type { HostOutputs } from "../engine/application.ts";
+import type { HonouredKeys } from "../engine/honoured_keys.ts";
 
 /**
  * Keys acted on by {@link VolumeOutputs} (the caller passes them in its options; `output_interp_order` only when

@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { getNetwork, isModuleReference, type Network, resolveNetwork } from "../../networks/registry.ts";
+import { getNetwork, type Network, resolveNetwork } from "../../networks/registry.ts";
+import { isModuleReference, moduleUrl } from "../util/plugin.ts";
 import type { NetworkOptions } from "../../networks/base.ts";
 import type { ActivationName } from "../../layers/mod.ts";
 import type { InitializerName } from "../dsl/mod.ts";
 import { getLoss, loadLossPlugin, type LossApplication, type LossFunctions, lossNames } from "../losses/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
-import type { HonouredKeys } from "./honoured_keys.ts";
+import type { HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** The key {@link configuredNetwork} builds the network from. */
 export const NETWORK_NAME_HONOURED_KEYS: HonouredKeys = { NETWORK: ["name"] };
@@ -75,8 +76,7 @@ export async function configuredLoss<A extends LossApplication>(
   let name = config.training.loss_type;
   if (application !== "segmentation" && name === "Dice") name = DEFAULT_LOSS[application];
   if (isModuleReference(name)) {
-    const url = /^[a-z]+:/.test(name) ? name : new URL(name, `file://${config.configDir.replace(/\/?$/, "/")}`).href;
-    const names = await loadLossPlugin(url);
+    const names = await loadLossPlugin(moduleUrl(name, config.configDir));
     const own = names.find((n) => lossNames(application).includes(n));
     if (!own) throw new Error(`loss_type "${name}": the module defines no ${application} loss (it has ${names})`);
     name = own;

@@ -10,8 +10,8 @@ import { applyNetwork } from "../dsl/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import type { ChannelVolume, SamplerSpec, Window } from "../data/mod.ts";
 import type { InterpOrder } from "../geometry/resample.ts";
-import type { NiftiDatatype } from "../io/image.ts";
-import type { ApplicationRun, Batch, HostOutputs } from "./base.ts";
+import type { NiftiDatatype } from "../geometry/image.ts";
+import type { ApplicationRun, Batch, HostOutputs } from "../engine/application.ts";
 import {
   INFERENCE_INPUT_HONOURED_KEYS,
   inferenceSubjects,
@@ -43,7 +43,7 @@ import {
   NETWORK_NAME_HONOURED_KEYS,
   NETWORK_OPTION_HONOURED_KEYS,
 } from "./_plugins.ts";
-import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
+import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** What varies between the window applications. */
 export interface WindowAppSpec {

@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import type { ApplicationRun, Batch, BatchSource, JsonValue } from "./base.ts";
+import type { ApplicationRun, Batch, BatchSource, JsonValue } from "../engine/application.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import { deriveSeed, epochSource } from "../engine/batch_source.ts";
 import {
@@ -40,7 +40,7 @@ import type { PaddingMode } from "../data/preprocess/padding.ts";
 import { exists, writeTextAtomic } from "../data/_files.ts";
 import type { RandomStream } from "../data/_random.ts";
 import { type Roles, sectionsOf, subjectsFor } from "./_inputs.ts";
-import type { HonouredKeys } from "./honoured_keys.ts";
+import type { HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** Keys acted on by {@link preprocessOptions} and {@link loadPreprocessing}. */
 export const PREPROCESSING_HONOURED_KEYS: HonouredKeys = {

@@ -25,7 +25,13 @@
 import { resolve } from "node:path";
 import { tf } from "../deps.ts";
 import { applyNetwork, type VariableStore } from "../dsl/mod.ts";
-import type { Application, ApplicationRun, Batch, HostOutputs } from "./base.ts";
+import {
+  type Application,
+  type ApplicationRun,
+  type Batch,
+  type HostOutputs,
+  registerApplication,
+} from "../engine/application.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import {
   ClassificationAggregator,
@@ -84,7 +90,7 @@ import { randomInt, RandomStream } from "../data/_random.ts";
 import { exists, parseCsvRows } from "../data/_files.ts";
 import { deriveSeed } from "../engine/batch_source.ts";
 import { readImage } from "../io/mod.ts";
-import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
+import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 type AutoencoderValues = SectionValues<"AUTOENCODER">;
 
@@ -107,6 +113,7 @@ export const AUTOENCODER_HONOURED_KEYS: HonouredKeys = composeKeys([
 export const autoencoderApplication: Application = {
   name: "autoencoder",
   section: "AUTOENCODER",
+  aliases: ["net_autoencoder"],
   inputRoles: ["image", "feature"],
   honouredKeys: AUTOENCODER_HONOURED_KEYS,
   async setup(config, context): Promise<ApplicationRun> {
@@ -397,3 +404,5 @@ async function readCodes(config: NiftyConfig, name: string, latent: number): Pro
   }
   return codes;
 }
+
+registerApplication(autoencoderApplication);

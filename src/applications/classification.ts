@@ -16,7 +16,13 @@
 import { join } from "node:path";
 import { tf } from "../deps.ts";
 import { applyNetwork, type VariableStore } from "../dsl/mod.ts";
-import type { Application, ApplicationRun, Batch, HostOutputs } from "./base.ts";
+import {
+  type Application,
+  type ApplicationRun,
+  type Batch,
+  type HostOutputs,
+  registerApplication,
+} from "../engine/application.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import {
   type ChannelVolume,
@@ -58,7 +64,7 @@ import {
   withoutInference,
   withoutTraining,
 } from "./_window_app.ts";
-import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
+import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 type ClassificationValues = SectionValues<"CLASSIFICATION">;
 
@@ -104,6 +110,7 @@ export const CLASSIFICATION_HONOURED_KEYS: HonouredKeys = composeKeys([
 export const classificationApplication: Application = {
   name: "classification",
   section: "CLASSIFICATION",
+  aliases: ["classify", "net_classify"],
   inputRoles: ["image", "label", "sampler", "inferred"],
   honouredKeys: CLASSIFICATION_HONOURED_KEYS,
   async setup(config, context): Promise<ApplicationRun> {
@@ -254,3 +261,5 @@ async function evaluateClasses(config: NiftyConfig, v: ClassificationValues): Pr
   }
   await writeEvaluation(config, [{ subjectId: "all", label: "", values }], { evaluations });
 }
+
+registerApplication(classificationApplication);

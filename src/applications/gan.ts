@@ -13,7 +13,13 @@
  */
 import { tf } from "../deps.ts";
 import { applyNetwork, type VariableStore } from "../dsl/mod.ts";
-import type { Application, ApplicationRun, Batch, HostOutputs } from "./base.ts";
+import {
+  type Application,
+  type ApplicationRun,
+  type Batch,
+  type HostOutputs,
+  registerApplication,
+} from "../engine/application.ts";
 import { linearInterpolationSampler, type LoadedSubject, randomVectorSampler, type Window } from "../data/mod.ts";
 import { RandomStream } from "../data/_random.ts";
 import { deriveSeed } from "../engine/batch_source.ts";
@@ -35,7 +41,7 @@ import {
   vectorTensor,
   vectorVolume,
 } from "./_generated.ts";
-import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
+import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** What a GAN network returns (simple_gan, simulator_gan and plugins with the same outputs). */
 interface GanOutput {
@@ -60,6 +66,7 @@ export const GAN_HONOURED_KEYS: HonouredKeys = composeKeys([
 export const ganApplication: Application = {
   name: "gan",
   section: "GAN",
+  aliases: ["net_gan"],
   inputRoles: ["image", "conditioning"],
   honouredKeys: GAN_HONOURED_KEYS,
   async setup(config, context): Promise<ApplicationRun> {
@@ -172,3 +179,5 @@ export const ganApplication: Application = {
     };
   },
 };
+
+registerApplication(ganApplication);

@@ -1,6 +1,9 @@
 /**
- * The applications, registered under their NiftyNet names (`segmentation`, `regression`, `classification`,
- * `autoencoder`, `gan`) and sections, so the driver's `runAction` finds them from a config.
+ * The applications. Importing this module registers them with the engine's registry
+ * (`src/engine/application.ts`) under their NiftyNet names (`segmentation`, `regression`, `classification`,
+ * `autoencoder`, `gan`), sections and aliases (`net_segment`, `segment` …), so the driver's `runAction` finds them
+ * from a config. Each application module registers itself; the import order is the order of the columns of
+ * docs/CONFIG.md.
  *
  * @example
  * ```ts
@@ -11,23 +14,8 @@
  *
  * @module
  */
-import { registerApplication } from "./base.ts";
-import { segmentationApplication } from "./segmentation.ts";
-import { regressionApplication } from "./regression.ts";
-import { classificationApplication } from "./classification.ts";
-import { ganApplication } from "./gan.ts";
-import { autoencoderApplication } from "./autoencoder.ts";
-
-export * from "./base.ts";
-export * from "./honoured_keys.ts";
 export { segmentationApplication } from "./segmentation.ts";
 export { cropBorder, regressionApplication } from "./regression.ts";
 export { classificationApplication, classOf } from "./classification.ts";
-export { ganApplication } from "./gan.ts";
 export { autoencoderApplication } from "./autoencoder.ts";
-
-registerApplication(segmentationApplication);
-registerApplication(regressionApplication);
-registerApplication(classificationApplication);
-registerApplication(ganApplication);
-registerApplication(autoencoderApplication);
+export { ganApplication } from "./gan.ts";

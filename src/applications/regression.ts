@@ -10,12 +10,12 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import type { Application } from "./base.ts";
+import { type Application, registerApplication } from "../engine/application.ts";
 import { sectionValues } from "./_inputs.ts";
 import { configuredLoss } from "./_plugins.ts";
 import { WINDOW_APP_HONOURED_KEYS, windowAppRun } from "./_window_app.ts";
 import { EVALUATE_IMAGES_HONOURED_KEYS, evaluateImages } from "./_evaluate_images.ts";
-import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
+import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** Removes `border` voxels from each side of every spatial axis of a channels-last batch. */
 export function cropBorder(t: tf.Tensor, border: number): tf.Tensor {
@@ -37,6 +37,7 @@ export const REGRESSION_HONOURED_KEYS: HonouredKeys = composeKeys([
 export const regressionApplication: Application = {
   name: "regression",
   section: "REGRESSION",
+  aliases: ["regress", "net_regress"],
   inputRoles: ["image", "output", "weight", "sampler", "inferred"],
   honouredKeys: REGRESSION_HONOURED_KEYS,
   async setup(config, context) {
@@ -61,3 +62,5 @@ export const regressionApplication: Application = {
     });
   },
 };
+
+registerApplication(regressionApplication);

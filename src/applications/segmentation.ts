@@ -15,13 +15,13 @@
  *
  * @module
  */
-import type { Application } from "./base.ts";
+import { type Application, registerApplication } from "../engine/application.ts";
 import { sectionValues } from "./_inputs.ts";
 import { configuredLoss } from "./_plugins.ts";
 import { argmaxChannels, softmaxChannels } from "./_outputs.ts";
 import { WINDOW_APP_HONOURED_KEYS, windowAppRun } from "./_window_app.ts";
 import { EVALUATE_IMAGES_HONOURED_KEYS, evaluateImages } from "./_evaluate_images.ts";
-import { composeKeys, type HonouredKeys } from "./honoured_keys.ts";
+import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 /**
  * Every key the segmentation application acts on (with the driver's). Not yet: the selective sampler's
@@ -50,6 +50,7 @@ export const SEGMENTATION_HONOURED_KEYS: HonouredKeys = composeKeys([
 export const segmentationApplication: Application = {
   name: "segmentation",
   section: "SEGMENTATION",
+  aliases: ["segment", "net_segment"],
   inputRoles: ["image", "label", "weight", "sampler", "inferred"],
   honouredKeys: SEGMENTATION_HONOURED_KEYS,
   async setup(config, context) {
@@ -75,3 +76,5 @@ export const segmentationApplication: Application = {
     });
   },
 };
+
+registerApplication(segmentationApplication);

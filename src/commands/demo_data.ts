@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { RandomStream } from "../dsl/random.ts";
 import { writeNifti } from "../io/mod.ts";
-import type { Affine, Image } from "../io/image.ts";
+import type { Affine, Image } from "../geometry/image.ts";
 
 /** One generated subject. */
 export interface Phantom {

@@ -8,7 +8,7 @@
  */
 import { basename, join } from "node:path";
 import { readImage } from "../io/mod.ts";
-import type { Image } from "../io/image.ts";
+import type { Image } from "../geometry/image.ts";
 import { voxelSizes } from "../geometry/mod.ts";
 import { evaluatePair, type EvaluationRow, formatCsv, summarizeRows } from "../evaluation/mod.ts";
 import type { Volume } from "../evaluation/types.ts";

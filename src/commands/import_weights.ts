@@ -10,7 +10,7 @@ import {
   readTfjsLayersModel,
   renameTensors,
   writeSafetensors,
-} from "../checkpoint/mod.ts";
+} from "../weights/mod.ts";
 import { dslNamesForKeras, kerasInputShape, pairWithNetwork, parseScopeMapping } from "../dsl/mod.ts";
 import { resolveNetwork } from "../../networks/mod.ts";
 

@@ -1,14 +1,15 @@
 /**
  * `cli.ts train|infer|evaluate -c config.ini [-a application] [--key value …]` and the NiftyNet-style aliases
- * (`segment train …` = `net_segment train …`): registers the applications, runs the driver's action and returns
+ * (`segment train …` = `net_segment train …`, from the engine's application registry): runs the driver's action and returns
  * the lines that tell the user where things went.
  *
  * @module
  */
 import { join } from "node:path";
-import { type Application, registerApplication } from "../applications/mod.ts";
+import "../applications/mod.ts";
+import { type Application, registerApplication, registeredApplications } from "../engine/application.ts";
 import { type ActionResult, runAction } from "../engine/mod.ts";
-import { isModuleReference } from "../../networks/registry.ts";
+import { importPlugin, isModuleReference } from "../util/plugin.ts";
 
 /** The driver actions. */
 export type Action = "train" | "infer" | "evaluate";
@@ -16,14 +17,17 @@ export type Action = "train" | "infer" | "evaluate";
 /** The actions, for CLI choices. */
 export const ACTIONS: readonly Action[] = ["train", "infer", "evaluate"];
 
-/** CLI alias → application name (NiftyNet's `net_segment`, `net_regress` …). */
-export const APPLICATION_ALIASES: Readonly<Record<string, string>> = {
-  segment: "segmentation",
-  regress: "regression",
-  classify: "classification",
-  autoencoder: "autoencoder",
-  gan: "gan",
-};
+/**
+ * CLI command → application name: every registered application's name and aliases (`segmentation`, `segment`,
+ * `net_segment` …), from the engine's registry (the one alias table).
+ */
+export function applicationCommands(): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const app of registeredApplications()) {
+    for (const command of [app.name, ...(app.aliases ?? [])]) out.set(command, app.name);
+  }
+  return out;
+}
 
 /** Options of {@link runActionCommand}. */
 export interface RunActionCommandOptions {
@@ -57,13 +61,7 @@ export async function runActionCommand(action: string, options: RunActionCommand
 
 /** Imports an application plugin (relative paths from the working directory) and registers it. */
 export async function loadApplication(specifier: string): Promise<Application> {
-  const url = /^[a-z]+:/.test(specifier) ? specifier : new URL(specifier, `file://${Deno.cwd()}/`).href;
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(url);
-  } catch (e) {
-    throw new Error(`cannot load application module "${specifier}": ${(e as Error).message}`);
-  }
+  const mod = await importPlugin(specifier, { what: "application module" });
   const app = (mod.application ?? mod.default) as Application | undefined;
   if (!app || typeof app.setup !== "function" || typeof app.name !== "string" || typeof app.section !== "string") {
     throw new Error(`application module "${specifier}" must export an application { name, section, setup }`);

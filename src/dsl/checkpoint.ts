@@ -11,7 +11,7 @@ import {
   parseCheckpointMetadata,
   readSafetensors,
   writeSafetensors,
-} from "../checkpoint/mod.ts";
+} from "../weights/mod.ts";
 import type { RestoreRule, ScopeMapping } from "./restore.ts";
 import type { VariableStore } from "./variable_store.ts";
 

@@ -9,7 +9,7 @@
  */
 import { tf } from "../deps.ts";
 import type { GraphOp, GraphScope, GraphVariable, NetworkGraph } from "./graph_types.ts";
-import { applyNetwork, type Layer } from "./layer.ts";
+import { applyNetwork, type Layer, type ScopeObserver } from "./layer.ts";
 import { NameAllocator } from "./names.ts";
 import { VariableStore } from "./variable_store.ts";
 
@@ -41,7 +41,7 @@ function attrText(value: unknown): string | undefined {
 }
 
 /** Collects scopes and kernels; created and driven by {@link recordGraph}. */
-export class GraphRecorder {
+export class GraphRecorder implements ScopeObserver {
   #scopes = new Map<string, MutableScope>();
   #stack: MutableScope[] = [];
   #producers = new Map<number, string>();

@@ -21,10 +21,18 @@
  * @module
  */
 import type { tf } from "../deps.ts";
-import type { NamedTensors } from "../checkpoint/named_tensors.ts";
-import type { GraphRecorder } from "./graph_recorder.ts";
+import type { NamedTensors } from "../weights/named_tensors.ts";
 import { checkName, joinPath, NameAllocator } from "./names.ts";
 import type { VariableOptions, VariableStore } from "./variable_store.ts";
+
+/**
+ * Told when a layer's scope opens and closes; `GraphRecorder` (graph_recorder.ts) is one. Declared here so that
+ * the layer does not depend on the recorder that depends on it.
+ */
+export interface ScopeObserver {
+  enterScope(path: string, layerType: string, inputs: readonly unknown[]): void;
+  exitScope(path: string, output: unknown): void;
+}
 
 /** What every scope of one network application shares. */
 export interface ApplyContext {
@@ -32,7 +40,7 @@ export interface ApplyContext {
   /** Training mode: batch norm uses batch statistics and updates its moving averages, dropout is active. */
   readonly training: boolean;
   /** Present while the graph is being recorded. */
-  readonly recorder?: GraphRecorder;
+  readonly recorder?: ScopeObserver;
 }
 
 /** A position in the scope tree during one application of a network. */
@@ -195,7 +203,7 @@ function escapeRegExp(text: string): string {
 export function applyNetwork<In extends unknown[], Out>(
   network: Layer<In, Out>,
   inputs: In,
-  { store, training = false, recorder }: { store: VariableStore; training?: boolean; recorder?: GraphRecorder },
+  { store, training = false, recorder }: { store: VariableStore; training?: boolean; recorder?: ScopeObserver },
 ): Out {
   return network.apply(Scope.root({ store, training, recorder }), ...inputs);
 }

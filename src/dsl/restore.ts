@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { NamedTensor, NamedTensors } from "../checkpoint/named_tensors.ts";
+import type { NamedTensor, NamedTensors } from "../weights/named_tensors.ts";
 
 /** One scope rename: variables under `to` read the source tensors under `from`. */
 export interface ScopeMapping {

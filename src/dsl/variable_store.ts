@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import type { NamedTensors } from "../checkpoint/named_tensors.ts";
+import type { NamedTensors } from "../weights/named_tensors.ts";
 import { type InitializerName, type InitializerSpec, initialValues, toInitializerSpec } from "./initializers.ts";
 import type { VariablePath } from "./names.ts";
 import { RandomStream } from "./random.ts";

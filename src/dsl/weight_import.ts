@@ -11,7 +11,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import { type NamedTensors, renameTensors, type TfjsLayersModel } from "../checkpoint/mod.ts";
+import { type NamedTensors, renameTensors, type TfjsLayersModel } from "../weights/mod.ts";
 import { applyNetwork, type Layer } from "./layer.ts";
 import type { ScopeMapping } from "./restore.ts";
 import { VariableStore } from "./variable_store.ts";

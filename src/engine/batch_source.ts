@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Batch, BatchSource, JsonValue } from "../applications/base.ts";
+import type { Batch, BatchSource, JsonValue } from "./application.ts";
 import { hashString } from "../dsl/random.ts";
 
 /** A seed derived from a base seed and labels (`deriveSeed(seed, "training", epoch)`), stable across runs. */

@@ -14,10 +14,10 @@ import {
   parseCheckpointMetadata,
   readSafetensors,
   writeSafetensors,
-} from "../checkpoint/mod.ts";
+} from "../weights/mod.ts";
 import type { VariableStore } from "../dsl/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
-import type { JsonValue } from "../applications/base.ts";
+import type { JsonValue } from "./application.ts";
 
 const NAME = /^model\.ckpt-(\d+)\.safetensors$/;
 

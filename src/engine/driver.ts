@@ -15,7 +15,7 @@
  * source positions, validation history), and the learning rate is a function of the iteration.
  *
  * Before any work, a config setting a key to a non-default value that neither the driver nor the application acts
- * on is refused (`Application.honouredKeys`, see `src/applications/honoured_keys.ts`).
+ * on is refused (`Application.honouredKeys`, see `src/engine/honoured_keys.ts`).
  *
  * Weight decay: the loss is the data loss + the store's regularizers (set by layers) + `decay` applied by the
  * driver to every trainable kernel (`…/w`) that has no regularizer of its own: `reg_type` L2 adds decay·Σw²/2
@@ -32,15 +32,16 @@ import {
   type Batch,
   type BatchSource,
   findApplication,
+  getApplication,
   type JsonValue,
   type ModelContext,
   type Objective,
-} from "../applications/base.ts";
-import { assertKeysActedOn } from "../applications/honoured_keys.ts";
+} from "./application.ts";
+import { assertKeysActedOn } from "./honoured_keys.ts";
 import { parseScopeMapping, recordGraph, restoreRuleFromFile, VariableStore } from "../dsl/mod.ts";
-import type { NamedTensors } from "../checkpoint/mod.ts";
+import type { NamedTensors } from "../weights/mod.ts";
 import { EventWriter, graphDef, type ImagePixels, summarySlice } from "../viz/mod.ts";
-import { applicationSection, type ConfigOverrides, configToJson, loadConfig, type NiftyConfig } from "./config/mod.ts";
+import { type ConfigOverrides, configToJson, loadConfig, type NiftyConfig } from "./config/mod.ts";
 import { createOptimizer, optimizerSlots, restoreOptimizerSlots, type SlotOptimizer } from "./optimizers.ts";
 import { learningRateAt, type LearningRateSchedule } from "./schedules.ts";
 import { shouldStopEarly } from "./early_stopping.ts";
@@ -504,12 +505,12 @@ export async function runAction(
   options: DriverOptions & { readonly application?: Application | string } = {},
 ): Promise<ActionResult> {
   const given = options.application;
-  const section = typeof given === "string" ? applicationSection(given) : given?.section;
-  const config = await loadConfig(configPath, { overrides, application: section });
+  const named = typeof given === "string" ? getApplication(given) : given;
+  const config = await loadConfig(configPath, { overrides, application: named?.section });
   for (const w of config.warnings) (options.log ?? console.warn)(`warning: ${w}`);
-  let app: Application | undefined = typeof given === "object" ? given : undefined;
+  let app = named;
   if (!app) {
-    const name = section ?? config.application?.section;
+    const name = config.application?.section;
     if (!name) {
       throw new Error(`"${configPath}" has no application section; add one (e.g. [SEGMENTATION]) or pass -a`);
     }

@@ -1,5 +1,5 @@
 /**
- * The engine: configuration, optimisers and learning-rate schedules, checkpoints of a model folder, early stopping,
+ * The engine: the `Application` contract and registry, the config keys applications act on, configuration, optimisers and learning-rate schedules, checkpoints of a model folder, early stopping,
  * checkpointable batch sources and the driver that runs training, inference and evaluation.
  *
  * @example
@@ -10,6 +10,8 @@
  *
  * @module
  */
+export * from "./application.ts";
+export * from "./honoured_keys.ts";
 export * from "./config/mod.ts";
 export * from "./optimizers.ts";
 export * from "./schedules.ts";

@@ -19,7 +19,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import type { NamedTensors } from "../checkpoint/mod.ts";
+import type { NamedTensors } from "../weights/mod.ts";
 import type { VariableStore } from "../dsl/mod.ts";
 import type { OptimiserName } from "./config/keys.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Affine, Row4 } from "../io/image.ts";
+import type { Affine, Row4 } from "./image.ts";
 
 /** A 3×3 matrix, row-major. */
 export type Mat3 = number[][];

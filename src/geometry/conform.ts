@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Affine, Image } from "../io/image.ts";
+import type { Affine, Image } from "./image.ts";
 import { applyAffine, voxelSizes } from "./affine.ts";
 import { type Axcodes, reorientationTo } from "./orientation.ts";
 import { type Grid, type InterpOrder, resampleToGrid } from "./resample.ts";

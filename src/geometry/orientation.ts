@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Affine, Image, Shape5, VoxelData } from "../io/image.ts";
+import type { Affine, Image, Shape5, VoxelData } from "./image.ts";
 import { linearPart, matmul4, nearestOrthogonal, toAffine } from "./affine.ts";
 
 /** Per voxel axis: the world axis it runs along (0 = x/LR, 1 = y/PA, 2 = z/IS) and the direction (+1 or −1). */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Affine, Image, Shape5, VoxelData } from "../io/image.ts";
+import type { Affine, Image, Shape5, VoxelData } from "./image.ts";
 import { invertAffine, linearPart, matmul4, voxelSizes } from "./affine.ts";
 
 /** Interpolation order: 0 nearest, 1 linear, 3 cubic B-spline. */

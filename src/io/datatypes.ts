@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { NiftiDatatype, VoxelData } from "./image.ts";
+import type { NiftiDatatype, VoxelData } from "../geometry/image.ts";
 
 /** Facts about one NIfTI datatype. */
 export interface DatatypeInfo {

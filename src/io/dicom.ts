@@ -6,7 +6,7 @@
  * @module
  */
 import { dicomParser } from "../deps.ts";
-import type { Affine, Image, NiftiDatatype, SourceHeader, VoxelData } from "./image.ts";
+import type { Affine, Image, NiftiDatatype, SourceHeader, VoxelData } from "../geometry/image.ts";
 
 /** One parsed slice. */
 interface Slice {

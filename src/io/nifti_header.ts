@@ -5,7 +5,7 @@
  * @module
  */
 import { niftiReader } from "../deps.ts";
-import type { Affine, AffineSource, NiftiExtension, Shape5, SourceHeader } from "./image.ts";
+import type { Affine, AffineSource, NiftiExtension, Shape5, SourceHeader } from "../geometry/image.ts";
 import { datatypeByCode, type DatatypeInfo } from "./datatypes.ts";
 import { diagonalAffine, qformToAffine, toAffine } from "../geometry/affine.ts";
 

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Image, Shape5, VoxelData } from "./image.ts";
-import { voxelCount } from "./image.ts";
+import type { Image, Shape5, VoxelData } from "../geometry/image.ts";
+import { voxelCount } from "../geometry/image.ts";
 import { type DecodedHeader, decodeHeader } from "./nifti_header.ts";
 import { readMaybeGzip } from "./_files.ts";
 

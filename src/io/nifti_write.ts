@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Image, NiftiDatatype, VoxelData } from "./image.ts";
-import { voxelCount } from "./image.ts";
+import type { Image, NiftiDatatype, VoxelData } from "../geometry/image.ts";
+import { voxelCount } from "../geometry/image.ts";
 import { datatypeByName, type DatatypeInfo, isIntegerDatatype } from "./datatypes.ts";
 import { affineToQform } from "../geometry/affine.ts";
 import { gzip } from "./_files.ts";

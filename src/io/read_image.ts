@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Image } from "./image.ts";
+import type { Image } from "../geometry/image.ts";
 import { readNifti } from "./nifti_read.ts";
 import { readDicomSeries } from "./dicom.ts";
 

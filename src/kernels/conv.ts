@@ -7,7 +7,7 @@
  *
  * dx is a dilated convolution of the zero-padded dy with the spatially flipped, in/out-swapped kernel; dw is a
  * convolution of x (batch and channel axes swapped) with dy as the kernel, strided by the dilation (see
- * `conv_grads.ts`). Both do exactly the multiply-adds of the true gradient, with no zero-stuffed kernels.
+ * `conv_grads.ts`, which registers them). Both do exactly the multiply-adds of the true gradient, with no zero-stuffed kernels.
  *
  * Why this route rather than NiftyNet's spaceToBatchND → conv → batchToSpaceND: measured on 1×24³×8 → 8, k = 3,
  * dilation 2 (median ms, forward / forward + backward): cpu 18 / 113 here vs 46 / 208 for spaceToBatch; wasm
@@ -19,7 +19,6 @@
 import { tf } from "../deps.ts";
 import { perAxis } from "./_util.ts";
 import { registerKernelFixes } from "./register.ts";
-import { convFilterGrad, convInputGrad, type ConvPad, convPadsBefore } from "./conv_grads.ts";
 
 /** Padding of {@link conv}: TensorFlow's `"same"` (output size ⌈in / stride⌉) or `"valid"` (no padding). */
 export type ConvPadding = "same" | "valid";
@@ -91,48 +90,4 @@ export function conv<T extends tf.Tensor4D | tf.Tensor5D>(x: T, w: tf.Tensor, op
     "NDHWC",
     dilations as [number, number, number],
   ) as T;
-}
-
-function dilatedGradConfig(kernelName: "Conv2D" | "Conv3D", rank: number, original?: tf.GradConfig): tf.GradConfig {
-  return {
-    kernelName,
-    inputsToSave: ["x", "filter"],
-    gradFunc: (dy, saved, attrs) => {
-      const dilations = perAxis(attrs.dilations as number | number[] | undefined, rank);
-      if (dilations.every((d) => d === 1) && original !== undefined) return original.gradFunc(dy, saved, attrs);
-      const [x, w] = saved;
-      if (attrs.dataFormat === "NCHW") throw new Error(`gradient of dilated ${kernelName}: only NHWC is supported`);
-      const strides = perAxis(attrs.strides as number | number[], rank);
-      if (strides.some((s) => s !== 1)) {
-        throw new Error(`gradient of dilated ${kernelName}: strides [${strides}] must be 1 with dilation`);
-      }
-      const padsBefore = convPadsBefore(
-        x.shape,
-        w.shape,
-        strides,
-        dilations,
-        attrs.pad as ConvPad,
-        attrs.dimRoundingMode as "floor" | undefined,
-      );
-      const geometry = { strides, dilations, padsBefore };
-      const g = dy as tf.Tensor;
-      return {
-        x: () => convInputGrad(g, w, x.shape, geometry),
-        filter: () => convFilterGrad(x, g, w.shape, geometry),
-      };
-    },
-  };
-}
-
-let convGradientsRegistered = false;
-
-/**
- * Replaces tfjs's Conv2D/Conv3D gradients by ones that also handle dilation > 1 (dilation 1 still runs tfjs's
- * gradient). Idempotent; part of `registerKernelFixes`.
- */
-export function registerConvGradients(): void {
-  if (convGradientsRegistered) return;
-  convGradientsRegistered = true;
-  tf.registerGradient(dilatedGradConfig("Conv2D", 2, tf.getGradient("Conv2D")));
-  tf.registerGradient(dilatedGradConfig("Conv3D", 3, tf.getGradient("Conv3D")));
 }

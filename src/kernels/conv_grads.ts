@@ -11,7 +11,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import { padOrCrop } from "./_util.ts";
+import { padOrCrop, perAxis } from "./_util.ts";
 
 /** Geometry of a convolution along its spatial axes. */
 export interface ConvGeometry {
@@ -138,4 +138,48 @@ export function convPadsBefore(
     pad as "same" | "valid",
   );
   return [info.padInfo.front, info.padInfo.top, info.padInfo.left];
+}
+
+function dilatedGradConfig(kernelName: "Conv2D" | "Conv3D", rank: number, original?: tf.GradConfig): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ["x", "filter"],
+    gradFunc: (dy, saved, attrs) => {
+      const dilations = perAxis(attrs.dilations as number | number[] | undefined, rank);
+      if (dilations.every((d) => d === 1) && original !== undefined) return original.gradFunc(dy, saved, attrs);
+      const [x, w] = saved;
+      if (attrs.dataFormat === "NCHW") throw new Error(`gradient of dilated ${kernelName}: only NHWC is supported`);
+      const strides = perAxis(attrs.strides as number | number[], rank);
+      if (strides.some((s) => s !== 1)) {
+        throw new Error(`gradient of dilated ${kernelName}: strides [${strides}] must be 1 with dilation`);
+      }
+      const padsBefore = convPadsBefore(
+        x.shape,
+        w.shape,
+        strides,
+        dilations,
+        attrs.pad as ConvPad,
+        attrs.dimRoundingMode as "floor" | undefined,
+      );
+      const geometry = { strides, dilations, padsBefore };
+      const g = dy as tf.Tensor;
+      return {
+        x: () => convInputGrad(g, w, x.shape, geometry),
+        filter: () => convFilterGrad(x, g, w.shape, geometry),
+      };
+    },
+  };
+}
+
+let convGradientsRegistered = false;
+
+/**
+ * Replaces tfjs's Conv2D/Conv3D gradients by ones that also handle dilation > 1 (dilation 1 still runs tfjs's
+ * gradient). Idempotent; part of `registerKernelFixes`.
+ */
+export function registerConvGradients(): void {
+  if (convGradientsRegistered) return;
+  convGradientsRegistered = true;
+  tf.registerGradient(dilatedGradConfig("Conv2D", 2, tf.getGradient("Conv2D")));
+  tf.registerGradient(dilatedGradConfig("Conv3D", 3, tf.getGradient("Conv3D")));
 }

@@ -7,7 +7,7 @@
  */
 export { fixedBackends, registerKernelFixes } from "./register.ts";
 export { conv, type ConvOptions, type ConvPadding } from "./conv.ts";
-export { resize3d, type Resize3dMethod, type Resize3dOptions } from "./resize.ts";
+export { resize3d, type Resize3dMethod, type Resize3dOptions } from "./resize3d.ts";
 export { convFilterGrad, type ConvGeometry, convInputGrad } from "./conv_grads.ts";
 export {
   BATCH_NORM_TRAINING,

@@ -5,7 +5,7 @@
  */
 import { tf } from "../deps.ts";
 import { replaceKernel } from "./_util.ts";
-import { registerConvGradients } from "./conv.ts";
+import { registerConvGradients } from "./conv_grads.ts";
 import { conv3dBackpropInputGradConfig } from "./conv_transpose.ts";
 import { maxPool3dConfig, maxPoolGradConfig } from "./max_pool.ts";
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from "./batch_norm.ts";

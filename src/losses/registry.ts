@@ -6,6 +6,7 @@
 import type { tf } from "../deps.ts";
 import type { LossParams } from "./_util.ts";
 import { closestMatch } from "../util/suggest.ts";
+import { importPlugin } from "../util/plugin.ts";
 import {
   type AutoencoderLoss,
   classificationCrossEntropy,
@@ -138,12 +139,7 @@ registerLoss({ application: "autoencoder", name: "VariationalLowerBound", create
  * ```
  */
 export async function loadLossPlugin(specifier: string | URL): Promise<string[]> {
-  let module: Record<string, unknown>;
-  try {
-    module = await import(String(specifier));
-  } catch (e) {
-    throw new Error(`cannot load loss plugin "${specifier}": ${(e as Error).message}`);
-  }
+  const module = await importPlugin(String(specifier), { what: "loss plugin" });
   const exported = module.lossDefinitions ?? module.default;
   const list = (Array.isArray(exported) ? exported : [exported]) as LossDefinition[];
   if (exported === undefined || list.some((d) => !d || typeof d.name !== "string" || typeof d.create !== "function")) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { NiftiDatatype } from "../../io/image.ts";
+import type { NiftiDatatype } from "../../geometry/image.ts";
 import { writeNifti } from "../../io/nifti_write.ts";
 import type { InterpOrder } from "../../geometry/resample.ts";
 import type { ChannelVolume, SubjectId } from "../types.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Affine, Image, Shape5 } from "../../io/image.ts";
+import type { Affine, Image, Shape5 } from "../../geometry/image.ts";
 import { readImage } from "../../io/read_image.ts";
 import {
   applyReorientation,

@@ -93,37 +93,21 @@ export interface ParseConfigOptions {
   /** Base of relative paths (default: the folder of `source`, else the working directory). */
   readonly configDir?: string;
   readonly overrides?: ConfigOverrides;
-  /** The application section required (`SEGMENTATION`) or application name (`segmentation`, `net_segment`). */
+  /** The application section required (`SEGMENTATION`, or its name `segmentation`). */
   readonly application?: string;
 }
 
-const APPLICATION_ALIASES: Readonly<Record<string, ApplicationSection>> = {
-  segmentation: "SEGMENTATION",
-  net_segment: "SEGMENTATION",
-  segment: "SEGMENTATION",
-  regression: "REGRESSION",
-  net_regress: "REGRESSION",
-  regress: "REGRESSION",
-  classification: "CLASSIFICATION",
-  net_classify: "CLASSIFICATION",
-  classify: "CLASSIFICATION",
-  autoencoder: "AUTOENCODER",
-  net_autoencoder: "AUTOENCODER",
-  gan: "GAN",
-  net_gan: "GAN",
-};
-
-/** The application section an application name stands for (`net_segment` → `SEGMENTATION`). */
+/**
+ * The application section a name stands for (`segmentation` or `SEGMENTATION` → `SEGMENTATION`). Aliases such as
+ * `net_segment` belong to the application registry (`src/engine/application.ts`), which resolves them first.
+ */
 export function applicationSection(name: string): ApplicationSection {
   const upper = name.toUpperCase();
   if (upper in APPLICATION_SECTIONS) return upper as ApplicationSection;
-  const alias = APPLICATION_ALIASES[name.toLowerCase()];
-  if (alias) return alias;
-  const known = [...Object.keys(APPLICATION_ALIASES), ...Object.keys(APPLICATION_SECTIONS)];
+  const known = Object.keys(APPLICATION_SECTIONS).map((s) => s.toLowerCase());
   const guess = closestMatch(name, known);
   throw new Error(
-    `unknown application "${name}"` + (guess ? `; did you mean "${guess}"?` : "") +
-      ` (known: ${Object.keys(APPLICATION_ALIASES).join(", ")})`,
+    `unknown application "${name}"` + (guess ? `; did you mean "${guess}"?` : "") + ` (known: ${known.join(", ")})`,
   );
 }
 
@@ -484,7 +468,7 @@ export function configFromJson(json: unknown, { source = "saved config" }: { sou
 
 // ---- keys an application honours ----
 
-/** Keys the driver itself implements, whatever the application (see src/applications/honoured_keys.ts). */
+/** Keys the driver itself implements, whatever the application (see src/engine/honoured_keys.ts). */
 export const DRIVER_KEYS: Readonly<Record<string, readonly string[]>> = {
   SYSTEM: [
     "model_dir",

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { Image, NiftiDatatype } from "./image.ts";
-import { voxelCount } from "./image.ts";
-import { readImage } from "./read_image.ts";
-import { readNiftiInfo } from "./nifti_read.ts";
-import { writeNifti } from "./nifti_write.ts";
-import { datatypeByName } from "./datatypes.ts";
+import type { Image, NiftiDatatype } from "../geometry/image.ts";
+import { voxelCount } from "../geometry/image.ts";
+import { readImage } from "../io/read_image.ts";
+import { readNiftiInfo } from "../io/nifti_read.ts";
+import { writeNifti } from "../io/nifti_write.ts";
+import { datatypeByName } from "../io/datatypes.ts";
 import { axcodesOf, parseAxcodes, reorient } from "../geometry/orientation.ts";
 import { formatAffine } from "../geometry/affine.ts";
 import { type InterpOrder, resampleToPixdim } from "../geometry/resample.ts";

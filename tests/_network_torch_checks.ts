@@ -1,10 +1,10 @@
 /**
- * Checks shared by the part-B network tests (deepmedic, scalenet, holisticnet, dense_vnet, resnet, se_resnet, vae,
+ * Checks shared by the network tests whose references are PyTorch re-implementations (deepmedic, scalenet, holisticnet, dense_vnet, resnet, se_resnet, vae,
  * simple_gan, simulator_gan): parameter counts against the PyTorch re-implementations in
- * `tests/reference/networks_part_b.py`, the variable-name snapshot, gradients of arbitrary losses over chosen
+ * `tests/reference/networks_torch_counts.py`, the variable-name snapshot, gradients of arbitrary losses over chosen
  * variables, and a training loop for layers that do not return one tensor.
  *
- * Snapshots live in `tests/fixtures/networks_part_b_variables.json` (`"<path> [shape]"`, `*` marking non-trainable
+ * Snapshots live in `tests/fixtures/networks_torch_variables.json` (`"<path> [shape]"`, `*` marking non-trainable
  * state); `NIFTYTS_UPDATE_SNAPSHOTS=1 deno test -A tests/networks_<name>_test.ts` rewrites the entries it checks.
  *
  * @module
@@ -14,7 +14,7 @@ import { tf } from "../src/deps.ts";
 import { type Layer, type NetworkGraph, recordGraph, VariableStore } from "../src/dsl/mod.ts";
 import { loadFixture } from "./_util.ts";
 
-/** One case of `networks_part_b.json`. */
+/** One case of `networks_torch_counts.json`. */
 export interface ReferenceCase {
   inputs: number[][];
   trainable: number;
@@ -23,9 +23,9 @@ export interface ReferenceCase {
 }
 
 /** The PyTorch re-implementations' counts and output shapes. */
-export const REFERENCE = loadFixture<Record<string, ReferenceCase>>("networks_part_b");
+export const REFERENCE = loadFixture<Record<string, ReferenceCase>>("networks_torch_counts");
 
-const SNAPSHOT_URL = new URL("./fixtures/networks_part_b_variables.json", import.meta.url);
+const SNAPSHOT_URL = new URL("./fixtures/networks_torch_variables.json", import.meta.url);
 const updating = Deno.env.get("NIFTYTS_UPDATE_SNAPSHOTS") === "1";
 
 /** `"<path> [shape]"` per variable, sorted, with a trailing ` *` on non-trainable state. */

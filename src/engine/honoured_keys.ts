@@ -9,8 +9,8 @@
  *
  * @module
  */
-import type { NiftyConfig } from "../engine/config/mod.ts";
-import { DRIVER_KEYS, nonDefaultSettings } from "../engine/config/config.ts";
+import type { NiftyConfig } from "./config/mod.ts";
+import { DRIVER_KEYS, nonDefaultSettings } from "./config/config.ts";
 import {
   type AnyKeySpec,
   APPLICATION_SECTIONS,
@@ -26,7 +26,7 @@ import {
   type SYSTEM_KEYS,
   SYSTEM_SECTIONS,
   type TRAINING_KEYS,
-} from "../engine/config/keys.ts";
+} from "./config/keys.ts";
 
 type KeysOf<T> = readonly (keyof T & string)[];
 
@@ -146,8 +146,8 @@ export function ignoredSettingsMessage(
  * @example
  * ```ts
  * import { assertKeysActedOn } from "./honoured_keys.ts";
- * import { segmentationApplication } from "./segmentation.ts";
- * import { parseConfig } from "../engine/config/mod.ts";
+ * import { segmentationApplication } from "../applications/segmentation.ts";
+ * import { parseConfig } from "./config/mod.ts";
  * const config = parseConfig("[NETWORK]\nkeep_prob = 0.5\n[SEGMENTATION]\nnum_classes = 2\n");
  * assertKeysActedOn(config, segmentationApplication);
  * // throws: "config": [NETWORK] keep_prob = 0.5 is not supported by segmentation yet (…)

@@ -1,5 +1,5 @@
 /**
- * The contract between the driver (`src/engine/driver.ts`, which owns the loops, checkpoints, logging and
+ * The `Application` contract and the registry of applications. The contract between the driver (`src/engine/driver.ts`, which owns the loops, checkpoints, logging and
  * signals) and an application (segmentation, regression, …, which owns what varies: input roles, samplers per
  * phase, the network, the loss and what happens to outputs).
  *
@@ -13,8 +13,9 @@
 import type { tf } from "../deps.ts";
 import type { Layer, VariableStore } from "../dsl/mod.ts";
 import type { Window } from "../data/types.ts";
-import type { NiftyConfig } from "../engine/config/mod.ts";
+import type { NiftyConfig } from "./config/mod.ts";
 import type { HonouredKeys } from "./honoured_keys.ts";
+import { unknownNameMessage } from "../util/suggest.ts";
 
 /** JSON-serialisable data (sampler positions, RNG states). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -101,6 +102,11 @@ export interface Application {
   readonly name: string;
   /** The config section it reads, e.g. `SEGMENTATION`. */
   readonly section: string;
+  /**
+   * Other names it answers to: NiftyNet's command (`net_segment`) and the short CLI command (`segment`). The CLI
+   * offers a command for the name and each alias.
+   */
+  readonly aliases?: readonly string[];
   /** Input roles the section may name (`image`, `label`, `weight`, `sampler`, `inferred`). */
   readonly inputRoles: readonly string[];
   /**
@@ -116,19 +122,49 @@ export interface Application {
 }
 
 const registry = new Map<string, Application>();
+const registered: Application[] = [];
 
-/** Registers an application under its name (`segmentation`) and its section (`SEGMENTATION`). */
+/**
+ * Registers an application under its name (`segmentation`), its section (`SEGMENTATION`) and its aliases
+ * (`net_segment`, `segment`); names are case-insensitive. Each application module registers itself; the engine
+ * never imports one. Registering an application again under the same name replaces it.
+ */
 export function registerApplication(app: Application): void {
-  registry.set(app.name.toLowerCase(), app);
-  registry.set(app.section.toUpperCase(), app);
+  const index = registered.findIndex((a) => a.name === app.name);
+  if (index >= 0) registered[index] = app;
+  else registered.push(app);
+  for (const name of [app.name, app.section, ...(app.aliases ?? [])]) registry.set(name.toLowerCase(), app);
 }
 
-/** The application registered under a name or section, or undefined. */
-export function findApplication(nameOrSection: string): Application | undefined {
-  return registry.get(nameOrSection.toLowerCase()) ?? registry.get(nameOrSection.toUpperCase());
+/** The application registered under a name, section or alias (case-insensitive), or undefined. */
+export function findApplication(name: string): Application | undefined {
+  return registry.get(name.toLowerCase());
 }
 
-/** Names of the registered applications. */
+/**
+ * The application registered under a name, section or alias, or an error with a "did you mean" suggestion.
+ *
+ * @example
+ * ```ts
+ * import { getApplication } from "./application.ts";
+ * getApplication("net_segment").section; // "SEGMENTATION", once src/applications/mod.ts is imported
+ * ```
+ */
+export function getApplication(name: string): Application {
+  const app = findApplication(name);
+  if (!app) {
+    const names = registered.flatMap((a) => [a.name, ...(a.aliases ?? [])]);
+    throw new Error(unknownNameMessage("application", name, names.length ? names : ["none registered"]));
+  }
+  return app;
+}
+
+/** Names of the registered applications, sorted. */
 export function applicationNames(): string[] {
-  return [...new Set([...registry.values()].map((a) => a.name))].sort();
+  return registered.map((a) => a.name).sort();
+}
+
+/** The registered applications, in registration order. */
+export function registeredApplications(): readonly Application[] {
+  return [...registered];
 }

@@ -100,7 +100,7 @@ export interface SourceHeader {
  *
  * @example
  * ```ts
- * import { readImage } from "./mod.ts";
+ * import { readImage } from "../io/mod.ts";
  * const img = await readImage("t1.nii.gz");
  * console.log(img.shape, img.pixdim, img.affine);
  * ```
