@@ -21,3 +21,4 @@ export * from "./batch_source.ts";
 export * from "./driver.ts";
 export { type LossFunction, trainStep } from "./train_step.ts";
 export { formatDuration, Progress } from "./progress.ts";
+export * from "./inference/mod.ts";

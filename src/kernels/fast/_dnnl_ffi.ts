@@ -33,11 +33,15 @@ export const DNNL = {
   ihwo: 27,
   idhwo: 28,
   forwardTraining: 64,
+  forwardInference: 96,
+  /** plain 1-D (bias) */
+  a: 2,
   backwardData: 160,
   backwardWeights: 192,
   convolutionDirect: 1,
   argSrc: 1,
   argDst: 17,
+  argBias: 41,
   argWeights: 33,
   argDiffSrc: 129,
   argDiffDst: 145,
@@ -49,6 +53,18 @@ export const DNNL = {
   queryDiffWeightsMd: 132,
   queryDstMd: 133,
   queryDiffDstMd: 134,
+} as const;
+
+/** `dnnl_alg_kind_t` element-wise algorithms (oneDNN 2.6) that convolution post-ops apply. */
+export const DNNL_ELTWISE = {
+  relu: 0x1f,
+  tanh: 0x2f,
+  elu: 0x3f,
+  linear: 0x7f,
+  boundedRelu: 0x8f,
+  logistic: 0xaf,
+  geluTanh: 0xcf,
+  geluErf: 0x30,
 } as const;
 
 const SYMBOLS = {
@@ -96,6 +112,12 @@ const SYMBOLS = {
   dnnl_memory_destroy: { parameters: ["pointer"], result: "i32" },
   dnnl_primitive_execute: { parameters: ["pointer", "pointer", "i32", "buffer"], result: "i32" },
   dnnl_stream_wait: { parameters: ["pointer"], result: "i32" },
+  dnnl_post_ops_create: { parameters: ["buffer"], result: "i32" },
+  dnnl_post_ops_append_eltwise: { parameters: ["pointer", "f32", "i32", "f32", "f32"], result: "i32" },
+  dnnl_post_ops_destroy: { parameters: ["pointer"], result: "i32" },
+  dnnl_primitive_attr_create: { parameters: ["buffer"], result: "i32" },
+  dnnl_primitive_attr_set_post_ops: { parameters: ["pointer", "pointer"], result: "i32" },
+  dnnl_primitive_attr_destroy: { parameters: ["pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The opened library's functions. */

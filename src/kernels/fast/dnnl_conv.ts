@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { check, CONV_DESC_BYTES, DNNL, type Dnnl, MEMORY_DESC_BYTES, outPointer } from "./_dnnl_ffi.ts";
+import { check, CONV_DESC_BYTES, DNNL, type Dnnl, DNNL_ELTWISE, MEMORY_DESC_BYTES, outPointer } from "./_dnnl_ffi.ts";
 
 /** Geometry of one convolution: batch, channels and per-spatial-axis sizes (2 or 3 axes). */
 export interface ConvSpec {
@@ -299,5 +299,128 @@ export function buildConvPlan(
   } catch (e) {
     b.destroy();
     throw e;
+  }
+}
+
+/** An element-wise function oneDNN applies to a convolution's output before writing it (a post-op). */
+export interface EltwiseOp {
+  readonly alg: keyof typeof DNNL_ELTWISE;
+  /** The algorithm's α (negative slope of relu, α of elu, slope of linear, upper bound of bounded relu). */
+  readonly alpha?: number;
+  /** The algorithm's β (offset of linear). */
+  readonly beta?: number;
+}
+
+/** A ready-to-run inference convolution with bias and fused element-wise post-ops. */
+export interface FusedConvPlan {
+  readonly implementation: string;
+  /** y = post-ops(conv(x, w) + bias), all in tfjs's layouts (x, y channels-last, w `[k…, in, out]`). */
+  run(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array): void;
+  destroy(): void;
+}
+
+/**
+ * Builds an inference-only (no saved state for gradients) forward convolution of `spec` that adds a per-channel
+ * bias and applies `eltwise` in order, inside oneDNN's kernel (its post-ops): one pass over the output instead of
+ * three. Throws when oneDNN rejects the geometry or an operation.
+ */
+export function buildFusedConvPlan(dnnl: Dnnl, spec: ConvSpec, eltwise: readonly EltwiseOp[] = []): FusedConvPlan {
+  const rank = spec.inSize.length;
+  if (rank !== 2 && rank !== 3) throw new Error(`fast conv: expected 2 or 3 spatial axes, got ${rank}`);
+  const actTag = rank === 3 ? DNNL.ndhwc : DNNL.nhwc;
+  const wTag = rank === 3 ? DNNL.dhwio : DNNL.hwio;
+  const fn = dnnl.fn;
+  const b = new PlanBuilder(dnnl);
+  const cell = new BigUint64Array(1);
+  let postOps: Deno.PointerValue = null, attr: Deno.PointerValue = null;
+  try {
+    const srcMd = b.md([spec.batch, spec.inChannels, ...spec.inSize], actTag);
+    const dstMd = b.md([spec.batch, spec.outChannels, ...spec.outSize], actTag);
+    const wDims = [spec.outChannels, spec.inChannels, ...spec.kernel];
+    const wUserMd = b.md(wDims, wTag);
+    const wAnyMd = b.md(wDims, DNNL.formatAny);
+    const biasMd = b.md([spec.outChannels], DNNL.a);
+    const desc = new Uint8Array(CONV_DESC_BYTES);
+    check(
+      fn.dnnl_dilated_convolution_forward_desc_init(
+        desc,
+        DNNL.forwardInference,
+        DNNL.convolutionDirect,
+        srcMd,
+        wAnyMd,
+        Deno.UnsafePointer.of(biasMd),
+        dstMd,
+        dimsOf(spec.strides),
+        dimsOf(spec.dilations.map((d) => d - 1)),
+        dimsOf(spec.padsBefore),
+        dimsOf(spec.padsAfter),
+      ),
+      "convolution_forward_desc_init",
+    );
+    check(fn.dnnl_post_ops_create(cell), "post_ops_create");
+    postOps = outPointer(cell);
+    for (const op of eltwise) {
+      const status = fn.dnnl_post_ops_append_eltwise(postOps, 1, DNNL_ELTWISE[op.alg], op.alpha ?? 0, op.beta ?? 0);
+      check(status, `post_ops_append_eltwise(${op.alg})`);
+    }
+    check(fn.dnnl_primitive_attr_create(cell), "primitive_attr_create");
+    attr = outPointer(cell);
+    check(fn.dnnl_primitive_attr_set_post_ops(attr, postOps), "primitive_attr_set_post_ops");
+    check(fn.dnnl_primitive_desc_create(cell, desc, attr, dnnl.engine, null), "primitive_desc_create");
+    const pd = outPointer(cell);
+    b.pds.push(pd);
+    const implementation = implementationOf(dnnl, pd);
+    const conv = b.prim(pd);
+    const wUserPtr = Deno.UnsafePointer.of(wUserMd);
+    const wPdPtr = fn.dnnl_primitive_desc_query_md(pd, DNNL.queryWeightsMd, 0);
+    const srcMem = b.mem(Deno.UnsafePointer.of(srcMd)), dstMem = b.mem(Deno.UnsafePointer.of(dstMd));
+    const wUserMem = b.mem(wUserPtr), biasMem = b.mem(Deno.UnsafePointer.of(biasMd));
+    let wMem = wUserMem, reorder: Deno.PointerValue = null;
+    if (fn.dnnl_memory_desc_equal(wUserPtr, wPdPtr) === 0) {
+      wMem = b.mem(wPdPtr);
+      const wBuffer = new Float32Array(Math.ceil(Number(fn.dnnl_memory_desc_get_size(wPdPtr)) / 4) + 16);
+      b.keep.push(wBuffer);
+      check(fn.dnnl_memory_set_data_handle(wMem, ptr(wBuffer)), "memory_set_data_handle");
+      reorder = b.prim(b.reorderPd(wUserPtr, wPdPtr));
+    }
+    const reorderArgs = execArgs([[DNNL.argSrc, wUserMem], [DNNL.argDst, wMem]]);
+    const convArgs = execArgs([
+      [DNNL.argSrc, srcMem],
+      [DNNL.argWeights, wMem],
+      [DNNL.argBias, biasMem],
+      [DNNL.argDst, dstMem],
+    ]);
+    const set = (mem: Deno.PointerValue, a: Float32Array) =>
+      check(fn.dnnl_memory_set_data_handle(mem, ptr(a)), "memory_set_data_handle");
+    const stream = dnnl.stream;
+    // the filter is reordered once per distinct filter buffer, not per call
+    let reorderedFrom: Float32Array | null = null;
+    return {
+      implementation,
+      run(x, w, bias, y) {
+        const sx = stable(x), sw = stable(w), sb = stable(bias), sy = stable(y);
+        if (sx !== x) sx.set(x);
+        if (sw !== w) sw.set(w);
+        if (sb !== bias) sb.set(bias);
+        set(srcMem, sx);
+        set(biasMem, sb);
+        set(dstMem, sy);
+        if (reorder !== null && (reorderedFrom !== w || sw !== w)) {
+          set(wUserMem, sw);
+          check(fn.dnnl_primitive_execute(reorder, stream, 2, reorderArgs), "reorder execute");
+          reorderedFrom = w;
+        } else if (reorder === null) set(wUserMem, sw);
+        check(fn.dnnl_primitive_execute(conv, stream, 4, convArgs), "convolution execute");
+        check(fn.dnnl_stream_wait(stream), "stream_wait");
+        if (sy !== y) y.set(sy);
+      },
+      destroy: () => b.destroy(),
+    };
+  } catch (e) {
+    b.destroy();
+    throw e;
+  } finally {
+    if (attr !== null) fn.dnnl_primitive_attr_destroy(attr);
+    if (postOps !== null) fn.dnnl_post_ops_destroy(postOps);
   }
 }

@@ -11,11 +11,21 @@ export {
   type FastKernelOptions,
   type FastKernelStatus,
   fastKernelStatus,
+  type FusedConvPlanner,
+  fusedConvPlanner,
   registerFastCpuKernels,
   unregisterFastCpuKernels,
 } from "./register.ts";
 export { FAST_CONV_KERNELS, type FastConvKernelName } from "./cpu_conv_kernels.ts";
 export { FAST_HOST_KERNELS, type FastHostKernelName, type KernelCounts } from "./host_kernels.ts";
 export { type ConvAttrs, convSpecOf } from "./conv_spec.ts";
-export { buildConvPlan, type ConvPass, type ConvPlan, type ConvSpec } from "./dnnl_conv.ts";
+export {
+  buildConvPlan,
+  buildFusedConvPlan,
+  type ConvPass,
+  type ConvPlan,
+  type ConvSpec,
+  type EltwiseOp,
+  type FusedConvPlan,
+} from "./dnnl_conv.ts";
 export { DNNL_LIBRARY } from "./_dnnl_ffi.ts";

@@ -8,6 +8,7 @@ import { tf } from "../../deps.ts";
 import { type Dnnl, DNNL_LIBRARY, openDnnl } from "./_dnnl_ffi.ts";
 import { ConvPlanCache, FAST_CONV_KERNELS, fastConvKernelConfig } from "./cpu_conv_kernels.ts";
 import { FAST_HOST_KERNELS, fastHostKernelConfig, type KernelCounts } from "./host_kernels.ts";
+import { buildFusedConvPlan, type ConvSpec, type EltwiseOp, type FusedConvPlan } from "./dnnl_conv.ts";
 
 /** Environment switch: `NIFTYTS_FAST_KERNELS=off` (or `0`, `stock`) keeps tfjs's stock cpu kernels. */
 export const FAST_KERNELS_ENV = "NIFTYTS_FAST_KERNELS";
@@ -160,4 +161,19 @@ export function fastKernelCounts(options: { reset?: boolean } = {}): KernelCount
 /** The oneDNN implementations picked so far (e.g. `forward: brgconv:avx512_core`), for benchmark reports. */
 export function fastKernelImplementations(): string[] {
   return [...opened.values()].flatMap((o) => o instanceof Error ? [] : o.plans.implementations());
+}
+
+/** Builds oneDNN inference convolutions with bias and fused element-wise post-ops (see {@link fusedConvPlanner}). */
+export type FusedConvPlanner = (spec: ConvSpec, eltwise: readonly EltwiseOp[]) => FusedConvPlan;
+
+/**
+ * oneDNN's fused inference convolutions (conv + bias + activations in one pass) from the library the fast kernels
+ * opened, or null when they are not active (no libdnnl, disabled by {@link FAST_KERNELS_ENV}). The caller owns the
+ * plans it builds and destroys them.
+ */
+export function fusedConvPlanner(): FusedConvPlanner | null {
+  if (!status.active) return null;
+  const entry = opened.get(status.library);
+  if (entry === undefined || entry instanceof Error) return null;
+  return (spec, eltwise) => buildFusedConvPlan(entry.dnnl, spec, eltwise);
 }
