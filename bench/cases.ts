@@ -13,7 +13,8 @@ export type BenchKind =
   | "conv_transpose_fwd_bwd"
   | "unet_step"
   | "highres3dnet_step"
-  | "sliding_window";
+  | "sliding_window"
+  | "meshnet_volume";
 
 /** One timed case (batch 1, fp32, channels-last on our side, channels-first in PyTorch). */
 export interface BenchCase {
@@ -33,6 +34,33 @@ export interface BenchCase {
   readonly window?: number;
   /** Part of `--quick`. */
   readonly quick: boolean;
+  /** meshnet_volume: hidden channels and activation of the MeshNet (dilations 1, 2, 4, 8, 16, 8, 4, 2, 1). */
+  readonly channels?: number;
+  readonly activation?: "relu" | "elu";
+  /**
+   * Timed once per side, each in a process of its own whose peak RSS is reported with the time (whole-volume
+   * inference: the memory is part of the result).
+   */
+  readonly ownProcess?: boolean;
+}
+
+/** brainchop's MeshNet on a whole 256³ volume, labels out (argmax), random weights of the real architecture. */
+function meshnetVolume(channels: number, classes: number, activation: "relu" | "elu"): BenchCase {
+  return {
+    case: `MeshNet 256³ full volume ${channels} ch (${activation}, ${classes} classes)`,
+    kind: "meshnet_volume",
+    size: 256,
+    cin: 1,
+    cout: classes,
+    kernel: 3,
+    stride: 1,
+    dilation: 16,
+    repeats: 1,
+    quick: false,
+    channels,
+    activation,
+    ownProcess: true,
+  };
 }
 
 function conv(
@@ -136,6 +164,8 @@ export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCa
       window: 64,
       quick: false,
     },
+    meshnetVolume(5, 3, "relu"),
+    meshnetVolume(21, 18, "elu"),
   ];
   return all.filter((c) => !quick || c.quick);
 }

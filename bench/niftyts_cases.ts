@@ -7,6 +7,8 @@
 import { tf } from "../src/deps.ts";
 import { applyNetwork, type Layer, VariableStore } from "../src/dsl/mod.ts";
 import { HighRes3DNet } from "../networks/highres3dnet.ts";
+import { MeshNet } from "../networks/meshnet.ts";
+import { predictVolume } from "../src/engine/inference/mod.ts";
 import { trainStep } from "../src/engine/train_step.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import type { BenchCase } from "./cases.ts";
@@ -134,6 +136,20 @@ function timeSlidingWindow(c: BenchCase): number {
   }
 }
 
+function timeMeshNetVolume(c: BenchCase): number {
+  const net = new MeshNet({ numClasses: c.cout, channels: c.channels, actiFunc: c.activation });
+  const store = new VariableStore({ seed: 1 });
+  const volume = tf.randomUniform([1, c.size, c.size, c.size, 1], 0, 1, "float32", 1);
+  try {
+    const t0 = performance.now();
+    predictVolume(net, store, volume, { output: "labels" });
+    return performance.now() - t0;
+  } finally {
+    volume.dispose();
+    store.dispose();
+  }
+}
+
 /** Runs one case and returns its median time in ms. */
 export function runNiftyTsCase(c: BenchCase): number {
   registerKernelFixes(); // gradients tfjs lacks (conv3dTranspose's among them)
@@ -149,6 +165,8 @@ export function runNiftyTsCase(c: BenchCase): number {
       return timeTrainStep(c);
     case "sliding_window":
       return timeSlidingWindow(c);
+    case "meshnet_volume":
+      return timeMeshNetVolume(c);
   }
 }
 

@@ -28,6 +28,11 @@ export interface BenchEntry {
   ratio: number | null;
   backend: string;
   kernel: string;
+  /** Peak RSS of the case's own process, for cases timed in one (`ownProcess`). */
+  niftyts_mib?: number;
+  pytorch_mib?: number | null;
+  /** niftyts_mib / pytorch_mib: NiftyTS's peak memory relative to PyTorch's (≤ 1 is less memory). */
+  rss_ratio?: number | null;
 }
 
 function peakRssMiB(): number {
@@ -94,8 +99,64 @@ async function niftyTsPeakRss(flags: string[]): Promise<number> {
   return (JSON.parse(text.trim().split("\n").at(-1)!) as { peak_rss_mib: number }).peak_rss_mib;
 }
 
-function fmt(v: number | null, digits = 1): string {
-  return v === null || !Number.isFinite(v) ? "—" : v.toFixed(digits);
+/** Runs one `ownProcess` case in a fresh NiftyTS process: its time and the process's peak RSS. */
+async function niftyTsOwnProcess(c: BenchCase, flags: string[]): Promise<{ ms: number; mib: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "niftyts_bench_" });
+  try {
+    await Deno.writeTextFile(`${dir}/case.json`, JSON.stringify(c));
+    const text = await runCommand(Deno.execPath(), [
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      "--own-process",
+      `${dir}/case.json`,
+      ...flags,
+    ]);
+    const r = JSON.parse(text.trim().split("\n").at(-1)!) as { niftyts_ms: number; peak_rss_mib: number };
+    return { ms: r.niftyts_ms, mib: r.peak_rss_mib };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs one `ownProcess` case in a fresh PyTorch process: its time and the process's peak RSS. */
+async function torchOwnProcess(c: BenchCase, threads: number): Promise<{ ms: number; mib: number; version: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "niftyts_bench_" });
+  try {
+    await Deno.writeTextFile(`${dir}/case.json`, JSON.stringify(c));
+    const args = [TORCH_SCRIPT, "--own-process", `${dir}/case.json`, `${dir}/out.json`, "--threads", String(threads)];
+    await runCommand(PYTHON, args);
+    const r = JSON.parse(await Deno.readTextFile(`${dir}/out.json`)) as {
+      torch: string;
+      pytorch_ms: number;
+      peak_rss_mib: number;
+    };
+    return { ms: r.pytorch_ms, mib: r.peak_rss_mib, version: r.torch };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function printRows(entries: BenchEntry[]): void {
+  const rows = [["case", "NiftyTS ms", "PyTorch ms", "ratio", "NiftyTS MiB", "PyTorch MiB", "RSS ratio"]];
+  for (const e of entries) {
+    rows.push([
+      e.case,
+      fmt(e.niftyts_ms),
+      fmt(e.pytorch_ms),
+      fmt(e.ratio, 2),
+      fmt(e.niftyts_mib, 0),
+      fmt(e.pytorch_mib, 0),
+      fmt(e.rss_ratio, 2),
+    ]);
+  }
+  console.log(`\n${table(rows)}`);
+  console.log("(ratio = PyTorch ms / NiftyTS ms: NiftyTS throughput relative to PyTorch; ≥ 1 is parity or better;");
+  console.log(" RSS ratio = NiftyTS / PyTorch peak RSS of the case's own process, for whole-volume cases)");
+}
+
+function fmt(v: number | null | undefined, digits = 1): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(digits);
 }
 
 function table(rows: string[][]): string {
@@ -123,6 +184,8 @@ async function main(): Promise<void> {
       out: { type: "string", default: new URL("results/latest.json", HERE).pathname },
       rounds: { type: "string", default: "2" },
       "rss-child": { type: "string" },
+      "own-process": { type: "string" },
+      only: { type: "string" },
     },
   });
   const threads = Number(values.threads), rounds = Number(values.rounds);
@@ -148,7 +211,15 @@ async function main(): Promise<void> {
     return;
   }
 
-  const cases = benchCases({ quick: values.quick });
+  if (values["own-process"] !== undefined) {
+    const c = JSON.parse(await Deno.readTextFile(values["own-process"])) as BenchCase;
+    const ms = runNiftyTsCase(c);
+    console.log(JSON.stringify({ niftyts_ms: ms, peak_rss_mib: peakRssMiB() }));
+    return;
+  }
+
+  const cases = benchCases({ quick: values.quick }).filter((c) => !values.only || c.case.includes(values.only));
+  const shared = cases.filter((c) => !c.ownProcess), own = cases.filter((c) => c.ownProcess);
   const backend = tf.getBackend();
   console.log(
     `NiftyTS bench: backend ${backend}, conv kernel ${status.kernel}${status.reason ? ` (${status.reason})` : ""}, ` +
@@ -163,18 +234,64 @@ async function main(): Promise<void> {
   const niftyts = new Map<string, number>(), torch: Map<string, number> & { version?: string } = new Map();
   const keepBest = (into: Map<string, number>, key: string, ms: number) =>
     into.set(key, Math.min(ms, into.get(key) ?? Infinity));
-  for (let round = 1; round <= rounds; round++) {
-    for (const c of cases) {
+  for (let round = 1; round <= rounds && shared.length > 0; round++) {
+    for (const c of shared) {
       const ms = runNiftyTsCase(c);
       keepBest(niftyts, c.case, ms);
       console.log(`  round ${round} niftyts  ${c.case}: ${fmt(ms)} ms`);
     }
     if (withTorch) {
-      const result = await runTorch(cases, threads);
+      const result = await runTorch(shared, threads);
       result.forEach((ms, key) => keepBest(torch, key, ms));
       torch.version = result.version;
       console.log(`  round ${round} pytorch  done`);
     }
+  }
+  // whole-volume cases: once per side, each in its own process (their peak memory is part of the result)
+  const ownMemory = new Map<string, { niftyts: number; pytorch: number | null }>();
+  const childThreads = ["--threads", String(threads), ...(values.stock ? ["--stock"] : [])];
+  for (const c of own) {
+    const ours = await niftyTsOwnProcess(c, childThreads);
+    niftyts.set(c.case, ours.ms);
+    console.log(`  niftyts  ${c.case}: ${fmt(ours.ms)} ms, peak RSS ${fmt(ours.mib, 0)} MiB`);
+    let theirs: { ms: number; mib: number; version: string } | null = null;
+    if (withTorch) {
+      theirs = await torchOwnProcess(c, threads);
+      torch.set(c.case, theirs.ms);
+      torch.version = theirs.version;
+      console.log(`  pytorch  ${c.case}: ${fmt(theirs.ms)} ms, peak RSS ${fmt(theirs.mib, 0)} MiB`);
+    }
+    ownMemory.set(c.case, { niftyts: ours.mib, pytorch: theirs?.mib ?? null });
+  }
+  const kernel = status.kernel === "onednn" ? "onednn" : "tfjs-stock";
+  const entries: BenchEntry[] = cases.map((c) => {
+    const n = niftyts.get(c.case)!, p = torch.get(c.case) ?? null;
+    const entry: BenchEntry = {
+      case: c.case,
+      niftyts_ms: n,
+      pytorch_ms: p,
+      ratio: p === null ? null : p / n,
+      backend,
+      kernel,
+    };
+    const mem = ownMemory.get(c.case);
+    if (mem) {
+      entry.niftyts_mib = mem.niftyts;
+      entry.pytorch_mib = mem.pytorch;
+      entry.rss_ratio = mem.pytorch === null ? null : mem.niftyts / mem.pytorch;
+    }
+    return entry;
+  });
+  printRows(entries);
+  if (values.only !== undefined) {
+    // `--only`: update these rows of the existing report, keep everything else in it
+    const previous = JSON.parse(await Deno.readTextFile(values.out!)) as { cases: BenchEntry[] };
+    const fresh = new Map(entries.map((e) => [e.case, e]));
+    const kept = previous.cases.map((e) => fresh.get(e.case) ?? e);
+    const added = entries.filter((e) => !previous.cases.some((p) => p.case === e.case));
+    await writeAtomically(values.out!, `${JSON.stringify({ ...previous, cases: [...kept, ...added] }, null, 2)}\n`);
+    console.log(`\nupdated ${entries.length} row(s) of ${values.out}`);
+    return;
   }
   const resolved = await profileUNetStep(RSS_SIZE);
 
@@ -191,15 +308,6 @@ async function main(): Promise<void> {
     pytorch_mib: withTorch ? await torchPeakRss(threads) : null,
   };
 
-  const kernel = status.kernel === "onednn" ? "onednn" : "tfjs-stock";
-  const entries: BenchEntry[] = cases.map((c) => {
-    const n = niftyts.get(c.case)!, p = torch.get(c.case) ?? null;
-    return { case: c.case, niftyts_ms: n, pytorch_ms: p, ratio: p === null ? null : p / n, backend, kernel };
-  });
-  const rows = [["case", "NiftyTS ms", "PyTorch ms", "ratio"]];
-  for (const e of entries) rows.push([e.case, fmt(e.niftyts_ms), fmt(e.pytorch_ms), fmt(e.ratio, 2)]);
-  console.log(`\n${table(rows)}`);
-  console.log("(ratio = PyTorch ms / NiftyTS ms: NiftyTS throughput relative to PyTorch; ≥ 1 is parity or better)");
   const memRatio = memory.pytorch_mib === null ? null : memory.niftyts_mib / memory.pytorch_mib;
   console.log(
     `\n${memory.case}: NiftyTS ${fmt(memory.niftyts_mib, 0)}, PyTorch ${fmt(memory.pytorch_mib, 0)} ` +

@@ -4,6 +4,7 @@ fp32, batch 1, channels-first, and writes {"cases": [{"case", "pytorch_ms"}], "t
 Usage:
   python3 torch_bench.py CASES.json OUT.json [--threads 2]
   python3 torch_bench.py --rss SIZE OUT.json [--threads 2]   # peak RSS (MiB) of a process running U-Net steps
+  python3 torch_bench.py --own-process CASE.json OUT.json [--threads 2]   # one case: {"pytorch_ms", "peak_rss_mib"}
 """
 import json
 import statistics
@@ -176,6 +177,31 @@ def time_sliding_window(c):
     return median_ms(infer, c["repeats"], warmup=0)
 
 
+def time_meshnet_volume(c):
+    """brainchop's MeshNet on a whole volume, no_grad, labels out (argmax): what NiftyTS's predictVolume computes."""
+    torch.manual_seed(1)
+    layers, cin = [], 1
+    for d in (1, 2, 4, 8, 16, 8, 4, 2, 1):
+        layers += [nn.Conv3d(cin, c["channels"], 3, padding=d, dilation=d),
+                   nn.ReLU() if c["activation"] == "relu" else nn.ELU()]
+        cin = c["channels"]
+    layers.append(nn.Conv3d(cin, c["cout"], 1))
+    net = nn.Sequential(*layers).eval()
+    x = torch.rand(1, 1, c["size"], c["size"], c["size"])
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        labels = net(x).argmax(1)
+    del labels
+    return (time.perf_counter() - t0) * 1000
+
+
+def peak_rss_mib():
+    # VmHWM belongs to this process image; ru_maxrss would carry over the peak of the (Deno) parent that
+    # spawned us, since Linux keeps it across fork + exec
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+
+
 def run_case(c):
     kind = c["kind"]
     if kind in ("conv_fwd", "conv_fwd_bwd"):
@@ -188,6 +214,8 @@ def run_case(c):
         return median_ms(unet_setup(c["size"], HighRes3DNet()), c["repeats"], warmup=1)
     if kind == "sliding_window":
         return time_sliding_window(c)
+    if kind == "meshnet_volume":
+        return time_meshnet_volume(c)
     raise ValueError(f"unknown bench kind {kind!r}")
 
 
@@ -202,11 +230,12 @@ def main(argv):
         step = unet_setup(int(argv[1]))
         for _ in range(3):
             step()
-        # VmHWM belongs to this process image; ru_maxrss would carry over the peak of the (Deno) parent that
-        # spawned us, since Linux keeps it across fork + exec
-        with open("/proc/self/status") as f:
-            peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
-        result = {"peak_rss_mib": peak}
+        result = {"peak_rss_mib": peak_rss_mib()}
+        out = argv[2]
+    elif argv[0] == "--own-process":
+        with open(argv[1]) as f:
+            case = json.load(f)
+        result = {"torch": torch.__version__, "pytorch_ms": run_case(case), "peak_rss_mib": peak_rss_mib()}
         out = argv[2]
     else:
         with open(argv[0]) as f:
