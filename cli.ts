@@ -28,8 +28,9 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+// Validated when the backend starts (not with .choices), so that e.g. `webgl` is refused with its reason.
 const backendOption = () =>
-  new Option("--backend <name>", "tfjs backend (default: env NIFTYTS_BACKEND, else cpu)").choices(BACKENDS);
+  new Option("--backend <name>", `tfjs backend: ${BACKENDS.join(", ")} (default: env NIFTYTS_BACKEND, else cpu)`);
 
 async function startBackend(name: string | undefined): Promise<void> {
   console.error(`backend: ${await useBackend(name)}`);

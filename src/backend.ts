@@ -1,7 +1,7 @@
 /**
- * Backend selection: `--backend cpu|wasm|webgpu` or env `NIFTYTS_BACKEND`, default `cpu` (the only tfjs backend
- * that trains 3D networks correctly today, see TFJS_NOTES). Registers our kernel and gradient fixes after the
- * switch.
+ * Backend selection: `--backend cpu|wasm|webgpu` or env `NIFTYTS_BACKEND`, default `cpu`. Registers our kernel and
+ * gradient fixes after the switch (with them all three give cpu's results, see the README's backend table); `webgl`
+ * is refused (browsers only); a lost webgpu device is reported by {@link assertBackendAlive}.
  *
  * @module
  */
@@ -22,6 +22,12 @@ export function requestedBackend(name?: string): BackendName {
   const chosen = name ?? Deno.env.get("NIFTYTS_BACKEND") ?? DEFAULT_BACKEND;
   if (!BACKENDS.includes(chosen as BackendName)) {
     const from = name ? "--backend" : "NIFTYTS_BACKEND";
+    if (chosen === "webgl") {
+      throw new Error(
+        `backend "webgl" (from ${from}) runs only in a browser (it needs a WebGL2 canvas, which Deno lacks): ` +
+          `use webgpu for a GPU under Deno`,
+      );
+    }
     throw new Error(`unknown backend "${chosen}" (from ${from}): expected one of ${BACKENDS.join(", ")}`);
   }
   return chosen as BackendName;
@@ -53,7 +59,35 @@ export async function useBackend(
       throw new Error(`backend "${backend}" is unavailable: it failed to initialize${hint}`);
     }
     await tf.ready();
+    if (backend === "webgpu") watchDevice();
   }
   registerKernelFixes();
   return backend;
+}
+
+/** Why the webgpu device was lost, once it has been (tfjs keeps using a lost device and fails obscurely). */
+let deviceLost: string | undefined;
+const watchedDevices = new WeakSet<object>();
+
+function watchDevice(): void {
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } })
+    .device;
+  if (!device?.lost || watchedDevices.has(device)) return;
+  watchedDevices.add(device);
+  device.lost.then((info) => {
+    deviceLost = [info.reason, info.message].filter((s) => s).join(": ") || "no reason given";
+  });
+}
+
+/**
+ * Throws one clear error when the active backend is webgpu and its GPU device has been lost (driver reset, GPU
+ * removed, out of memory…); the training and inference loops call it after each step and when a step fails.
+ */
+export function assertBackendAlive(): void {
+  if (deviceLost !== undefined && tf.getBackend() === "webgpu") {
+    throw new Error(
+      `backend "webgpu": the GPU device was lost (${deviceLost}); nothing after the last checkpoint is valid: ` +
+        `rerun to resume from it, or use --backend cpu`,
+    );
+  }
 }

@@ -41,3 +41,11 @@ Deno.test("a backend whose package cannot load, or that fails to initialize, is 
   );
   assertEquals(await useBackend("cpu"), "cpu");
 });
+
+Deno.test("webgl is refused under Deno with a one-line reason naming the alternative", () => {
+  assertThrows(
+    () => requestedBackend("webgl"),
+    'backend "webgl" (from --backend) runs only in a browser (it needs a WebGL2 canvas, which Deno lacks): use ' +
+      "webgpu for a GPU under Deno",
+  );
+});

@@ -25,10 +25,10 @@ Deno.test("summary slice takes item 0, channel 0 and the middle z slice of a 3D 
   assertEquals([...values], expected);
 });
 
-Deno.test("summary slice of a 2D batch is the whole first image; 8-bit scaling spans its own range", () => {
+Deno.test("summary slice of a 2D batch is the whole first image; 8-bit scaling spans its own range", async () => {
   const { values } = middleSlice(coded([1, 2, 3, 1]), [1, 2, 3, 1]);
   assertEquals([...values], [0, 10, 20, 100, 110, 120]);
-  const pixels = summarySlice(tf.tensor4d([0, 1, 2, 4], [1, 2, 2, 1]));
+  const pixels = await summarySlice(tf.tensor4d([0, 1, 2, 4], [1, 2, 2, 1]));
   assertEquals([...pixels.data], [0, 64, 128, 255]);
   assertThrows(() => middleSlice([1, 2], [2]), "expected [batch, x, y, (z,) channels]");
 });

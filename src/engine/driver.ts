@@ -25,6 +25,7 @@
  */
 import { join } from "node:path";
 import { tf } from "../deps.ts";
+import { assertBackendAlive } from "../backend.ts";
 import {
   type Application,
   applicationNames,
@@ -244,14 +245,22 @@ export async function train(config: NiftyConfig, application: Application, optio
       const losses: Record<string, number> = {};
       const logging = t.tensorboard_every_n > 0 && (iteration + 1) % t.tensorboard_every_n === 0;
       let images: Map<string, ImagePixels> | undefined;
+      const lossTensors: [string, tf.Scalar][] = [];
       try {
         for (const objective of run.objectives) {
-          losses[objective.name] = optimiseStep(objective, batch, { store, optimizer, config });
+          lossTensors.push([objective.name, optimiseStep(objective, batch, { store, optimizer, config })]);
         }
-        if (logging) images = summaryImages(run, batch, store);
+        if (logging) images = await summaryImages(run, batch, store);
+        // Asynchronous reads only: a GPU backend cannot (webgpu under Deno) or should not read back synchronously.
+        for (const [name, t] of lossTensors) losses[name] = (await t.data())[0];
+      } catch (e) {
+        assertBackendAlive(); // a lost GPU device explains the failure better than the error it caused
+        throw e;
       } finally {
+        tf.dispose(lossTensors.map(([, t]) => t));
         disposeBatch(batch);
       }
+      assertBackendAlive();
       iteration++;
       for (const [name, v] of Object.entries(losses)) {
         if (!Number.isFinite(v)) throw new Error(`iteration ${iteration}: ${name} is ${v}; training diverged`);
@@ -335,15 +344,21 @@ async function nextBatch(source: BatchSource, phase: string): Promise<Batch> {
 }
 
 /** Middle-slice pictures of the batch tensors and of the application's summary tensors (e.g. the prediction). */
-function summaryImages(run: ApplicationRun, batch: Batch, store: VariableStore): Map<string, ImagePixels> {
+async function summaryImages(
+  run: ApplicationRun,
+  batch: Batch,
+  store: VariableStore,
+): Promise<Map<string, ImagePixels>> {
   const out = new Map<string, ImagePixels>();
-  tf.tidy(() => {
-    const extra = run.summaryImages?.(batch, { store, training: false }) ?? {};
+  const extra = tf.tidy(() => run.summaryImages?.(batch, { store, training: false }) ?? {});
+  try {
     const tensors: [string, tf.Tensor][] = [...Object.entries(batch.tensors), ...Object.entries(extra)];
     for (const [name, t] of tensors) {
-      if (t.rank === 4 || t.rank === 5) out.set(name, summarySlice(t));
+      if (t.rank === 4 || t.rank === 5) out.set(name, await summarySlice(t));
     }
-  });
+  } finally {
+    tf.dispose(Object.values(extra));
+  }
   return out;
 }
 
@@ -377,22 +392,22 @@ function decayTerm(store: VariableStore, config: NiftyConfig): tf.Scalar {
   });
 }
 
-/** One gradient step of one objective; returns its data loss. */
+/** One gradient step of one objective; returns its data loss as a scalar tensor (the caller reads and disposes it). */
 function optimiseStep(
   objective: Objective,
   batch: Batch,
   { store, optimizer, config }: { store: VariableStore; optimizer: SlotOptimizer; config: NiftyConfig },
-): number {
+): tf.Scalar {
   const vars = objectiveVariables(objective, store);
   return tf.tidy(() => {
-    let data = NaN;
+    let data: tf.Scalar | undefined;
     const { grads } = tf.variableGrads(() => {
       const loss = objective.loss(batch, { store, training: true });
-      data = loss.dataSync()[0];
+      data = tf.keep(tf.clone(loss));
       return tf.add(loss, decayTerm(store, config)) as tf.Scalar;
     }, vars);
     optimizer.applyGradients(grads);
-    return data;
+    return data!;
   });
 }
 
@@ -410,7 +425,12 @@ async function validate(
     if (!batch) break;
     try {
       for (const o of objectives) {
-        sums[o.name] = (sums[o.name] ?? 0) + tf.tidy(() => o.loss(batch, model).dataSync()[0]);
+        const loss = tf.tidy(() => o.loss(batch, model));
+        try {
+          sums[o.name] = (sums[o.name] ?? 0) + (await loss.data())[0];
+        } finally {
+          loss.dispose();
+        }
       }
     } finally {
       disposeBatch(batch);
@@ -449,6 +469,7 @@ export async function infer(config: NiftyConfig, application: Application, optio
     let count = 0;
     for (let batch = await source.next(); batch; batch = await source.next()) {
       try {
+        assertBackendAlive();
         const outputs = tf.tidy(() => run.infer(batch!, model));
         if (count === 0) {
           // The first application created the variables: load the weights and run the batch again.

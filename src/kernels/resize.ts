@@ -11,7 +11,7 @@ import type { tf } from "../deps.ts";
 import { kernelInput, readFloat32, writeOutput } from "./_util.ts";
 
 /** Source coordinate sampling of a 1D linear resize: for each output index, two source indices and weights. */
-interface LinearTaps {
+export interface LinearTaps {
   lo: Int32Array;
   hi: Int32Array;
   frac: Float32Array;
@@ -22,7 +22,12 @@ interface LinearTaps {
  * src = (i + ½)·scale − ½ with halfPixelCenters, else i·scale; lo = max(⌊src⌋, 0), hi = min(⌈src⌉, in − 1),
  * weight of hi = src − ⌊src⌋.
  */
-function linearTaps(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): LinearTaps {
+export function linearTaps(
+  inSize: number,
+  outSize: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): LinearTaps {
   const scale = alignCorners && outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
   const lo = new Int32Array(outSize), hi = new Int32Array(outSize), frac = new Float32Array(outSize);
   for (let i = 0; i < outSize; i++) {
@@ -110,7 +115,12 @@ function resizeGradConfig(
  * tfjs's forward nearest rule per axis: ratio as for bilinear; src = (i + ½)·ratio with halfPixelCenters, else
  * i·ratio; index = round(src) with alignCorners, else ⌊src⌋, clamped to [0, in − 1].
  */
-function nearestTaps(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): Int32Array {
+export function nearestTaps(
+  inSize: number,
+  outSize: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): Int32Array {
   const scale = alignCorners && outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
   const taps = new Int32Array(outSize);
   for (let i = 0; i < outSize; i++) {

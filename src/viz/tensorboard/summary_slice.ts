@@ -28,8 +28,11 @@ export function middleSlice(
   return { values, rows, cols };
 }
 
-/** An 8-bit grayscale picture of a batch tensor's middle slice, scaled to its own value range. */
-export function summarySlice(tensor: tf.Tensor): ImagePixels {
-  const { values, rows, cols } = middleSlice(tensor.dataSync(), tensor.shape);
+/**
+ * An 8-bit grayscale picture of a batch tensor's middle slice, scaled to its own value range. Reads the tensor
+ * asynchronously (GPU backends cannot read back synchronously).
+ */
+export async function summarySlice(tensor: tf.Tensor): Promise<ImagePixels> {
+  const { values, rows, cols } = middleSlice(await tensor.data(), tensor.shape);
   return imageFromValues(values, { height: rows, width: cols });
 }

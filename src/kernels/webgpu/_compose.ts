@@ -1,0 +1,37 @@
+/**
+ * Private helper of the webgpu fixes: run a kernel as a composition of tfjs ops on the kernel's own inputs, keeping
+ * the stock kernel for the cases it gets right.
+ *
+ * @module
+ */
+import { tf } from "../../deps.ts";
+import { asTensor } from "../_util.ts";
+
+/** A kernel body written with tfjs ops on Tensors; the result becomes the kernel's output. */
+export type ComposedKernel = (inputs: Record<string, tf.Tensor>, attrs: tf.NamedAttrMap) => tf.Tensor;
+
+/**
+ * A webgpu kernel config that runs `composed` when `applies(inputs, attrs)` and the stock webgpu kernel (captured
+ * now, before it is replaced) otherwise. Inner ops dispatch to the registry again, so a composed kernel may call
+ * its own op on inputs the stock kernel handles.
+ */
+export function composedKernel(
+  kernelName: string,
+  applies: (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => boolean,
+  composed: ComposedKernel,
+): tf.KernelConfig {
+  const stock = tf.getKernel(kernelName, "webgpu");
+  return {
+    kernelName,
+    backendName: "webgpu",
+    kernelFunc: (args) => {
+      if (stock !== undefined && !applies(args.inputs, args.attrs ?? {})) return stock.kernelFunc(args);
+      const wrapped = Object.entries(args.inputs).map(([name, info]) => [name, asTensor(info!)] as const);
+      try {
+        return tf.tidy(() => composed(Object.fromEntries(wrapped.map(([n, w]) => [n, w.tensor])), args.attrs ?? {}));
+      } finally {
+        wrapped.forEach(([, w]) => w.owned && w.tensor.dispose());
+      }
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Training end to end on webgpu (issue 12): the demo (segmentation application, driver, checkpoints, grid
+ * inference, evaluation) trains on webgpu with the cpu run's losses and Dice, reads nothing back synchronously
+ * (webgpu under Deno cannot) and leaves no tensors behind; a lost GPU device is one clear error naming the backend.
+ * Skips, with the reason, when Deno has no WebGPU adapter.
+ */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { join } from "node:path";
+import { tf } from "../src/deps.ts";
+import { assertBackendAlive, useBackend } from "../src/backend.ts";
+import { demoCommand } from "../src/commands/demo.ts";
+import { webgpuAvailable } from "./_backend_parity.ts";
+import { assertThrows } from "./_util.ts";
+
+const gpu = await webgpuAvailable();
+if (gpu.ok) await useBackend("webgpu");
+await useBackend("cpu");
+const skipped = gpu.ok ? "" : ` [skipped: ${gpu.reason}]`;
+
+async function demoOn(backend: string): Promise<{ losses: number[]; dice: Record<number, number>; leaked: number }> {
+  await useBackend(backend);
+  const dir = await Deno.makeTempDir();
+  const lines: string[] = [];
+  try {
+    const before = tf.memory().numTensors;
+    const result = await demoCommand({
+      out: join(dir, "demo"),
+      iterations: 6,
+      subjects: 3,
+      shape: [16, 16, 8],
+      window: [16, 16, 8],
+      progressEvery: 1,
+      log: (l) => lines.push(l),
+    });
+    const losses = lines.flatMap((l) => l.match(/^iter \d+\/\d+ {2}loss (-?\d+\.\d+)/)?.slice(1) ?? []).map(Number);
+    return { losses, dice: { ...result.dice }, leaked: tf.memory().numTensors - before };
+  } finally {
+    await useBackend("cpu");
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name: `the demo trains 6 iterations on webgpu with cpu's losses and Dice and no leaked tensors${skipped}`,
+  ignore: !gpu.ok,
+  fn: async () => {
+    const cpu = await demoOn("cpu");
+    const webgpu = await demoOn("webgpu");
+    assertEquals(webgpu.leaked, 0, "tensors left behind on webgpu");
+    assertEquals(webgpu.losses.length, 6, "one loss per iteration");
+    // Printed with 4 decimals; float32 sums in a different order drift by a few units of the last digit.
+    cpu.losses.forEach((l, i) =>
+      assert(Math.abs(l - webgpu.losses[i]) <= 2e-4 + 1e-3 * Math.abs(l), `loss ${i + 1}: ${l} vs ${webgpu.losses[i]}`)
+    );
+    for (const [label, d] of Object.entries(cpu.dice)) {
+      assert(Math.abs(d - webgpu.dice[Number(label)]) <= 1e-3, `Dice of ${label}: cpu ${d}, webgpu ${webgpu.dice}`);
+    }
+  },
+});
+
+// Last in this file: it destroys the webgpu device of this test process.
+Deno.test({
+  name: `a lost webgpu device is one clear error naming the backend${skipped}`,
+  ignore: !gpu.ok,
+  fn: async () => {
+    await useBackend("webgpu");
+    try {
+      assertBackendAlive();
+      (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the device's `lost` promise settles
+      assertThrows(() => assertBackendAlive(), 'backend "webgpu": the GPU device was lost (destroyed');
+    } finally {
+      await useBackend("cpu");
+    }
+    assertBackendAlive(); // cpu is unaffected
+  },
+});
