@@ -7,7 +7,7 @@
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
 import { applyNetwork, type Layer, VariableStore } from "../src/dsl/mod.ts";
-import type { NamedTensors } from "../src/checkpoint/mod.ts";
+import type { NamedTensors } from "../src/weights/mod.ts";
 
 /** One network of the matrix: how to build it, its inputs' shapes, and whether gradients are compared. */
 export interface ParityCase {
