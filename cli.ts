@@ -13,6 +13,7 @@ import { graphCommand, parseShape } from "./src/commands/graph.ts";
 import { importWeightsCommand } from "./src/commands/import_weights.ts";
 import { demoCommand } from "./src/commands/demo.ts";
 import { evaluateCommand } from "./src/commands/evaluate.ts";
+import { mergeCommand } from "./src/commands/merge.ts";
 import { ACTIONS, applicationCommands, runActionCommand } from "./src/commands/run_action.ts";
 import { convertCommand, infoCommand, parseConvertFlags } from "./src/commands/info_convert.ts";
 import { getNetwork, networkNames } from "./networks/mod.ts";
@@ -133,6 +134,10 @@ actionCommand(
   .option("--seg-postfix <text>", "stripped from segmentation file names to get the subject id", "_niftynet_out")
   .option("--ref-postfix <text>", "stripped from reference file names", "")
   .option("--csv <file>", "output CSV")
+  .option(
+    "--shard <i/n>",
+    "evaluate only shard i of n (0 <= i < n); default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX",
+  )
   .action(
     async (
       overrides: string[],
@@ -160,6 +165,15 @@ for (const [command, application] of applicationCommands()) {
       runConfigured(action, overrides, { ...o, application })
     );
 }
+
+program.command("merge")
+  .description("gather per-shard CSVs (inferred, evaluation, zoo tables) into one; check every subject is there once")
+  .argument("<files...>", "the shard CSVs, e.g. out/inferred_shard_*_of_4.csv")
+  .requiredOption("--out <file>", "merged CSV (evaluation tables also get <out>_summary.csv)")
+  .option("--expect <file>", "CSV or list naming every expected subject in its first column")
+  .action(async (files: string[], o: { out: string; expect?: string }) => {
+    for (const line of await mergeCommand(files, o)) console.log(line);
+  });
 
 program.command("config-keys")
   .description("print every config key with its default, meaning and support status (Markdown)")

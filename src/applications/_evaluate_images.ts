@@ -7,7 +7,18 @@
 import { readImage } from "../io/mod.ts";
 import type { Image } from "../geometry/image.ts";
 import { voxelSizes } from "../geometry/mod.ts";
-import { evaluatePair, type EvaluationRow, type EvaluationUnit, type Volume } from "../evaluation/mod.ts";
+import { join } from "node:path";
+import {
+  evaluatePair,
+  evaluateResumable,
+  type EvaluationRow,
+  type EvaluationUnit,
+  previousRows,
+  type Volume,
+} from "../evaluation/mod.ts";
+import { formatShard, selectShard, type Shard, shardFileName } from "../util/shard.ts";
+import { SubjectMeter } from "../util/subject_meter.ts";
+import { configShard, inferredListName, SHARD_HONOURED_KEYS } from "./_shard.ts";
 import { findSectionFiles, parseSubjectCsv } from "../data/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import { exists } from "../data/_files.ts";
@@ -19,6 +30,7 @@ import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 export const EVALUATE_IMAGES_HONOURED_KEYS: HonouredKeys = composeKeys([
   { EVALUATION: ["evaluations"], INFERENCE: ["save_seg_dir"] },
   EVALUATION_CSV_HONOURED_KEYS,
+  SHARD_HONOURED_KEYS,
 ]);
 
 /** An image as the evaluation's row-major volume: x-fastest data read as shape [z, y, x], spacing in mm. */
@@ -34,15 +46,20 @@ function sameGrid(a: Image, b: Image): boolean {
     a.affine.every((row, i) => row.every((v, j) => Math.abs(v - b.affine[i][j]) <= 1e-3));
 }
 
-/** Subject → output file: the `inferred` section when the application names one, else the inference list. */
+/**
+ * Subject → output file: the `inferred` section when the application names one, else the inference list (a
+ * shard reads its own `inferred_shard_<i>_of_<n>.csv` when present, else the merged `inferred.csv`).
+ */
 export async function inferredFiles(
   config: NiftyConfig,
   inferredSections: readonly string[],
+  shard?: Shard,
 ): Promise<Map<string, string>> {
   if (inferredSections.length) {
     return await findSectionFiles(inferredSections[0], sectionOptions(config.inputs[inferredSections[0]]));
   }
-  const list = `${config.inference.save_seg_dir}/inferred.csv`;
+  const own = `${config.inference.save_seg_dir}/${inferredListName(shard)}`;
+  const list = shard && await exists(own) ? own : `${config.inference.save_seg_dir}/inferred.csv`;
   if (!(await exists(list))) {
     throw new Error(`evaluate: no "${list}" (run inference first) and no inferred input section is named`);
   }
@@ -60,22 +77,38 @@ export async function evaluateImages(
   const evaluations = config.evaluation.evaluations;
   if (!evaluations.length) throw new Error(`"${config.source}": [EVALUATION] evaluations is empty`);
   if (!options.reference.length) throw new Error(`"${config.source}": evaluation needs a reference input section`);
-  const outputs = await inferredFiles(config, options.inferred);
+  const shard = configShard(config);
+  const outputs = await inferredFiles(config, options.inferred, shard);
   const refs = await findSectionFiles(options.reference[0], sectionOptions(config.inputs[options.reference[0]]));
-  const rows: EvaluationRow[] = [];
-  for (const [id, segFile] of [...outputs].sort(([a], [b]) => a < b ? -1 : 1)) {
-    const refFile = refs.get(id);
-    if (!refFile) continue;
-    const [seg, ref] = [await readImage(segFile), await readImage(refFile)];
-    if (!sameGrid(seg, ref)) {
-      throw new Error(`subject "${id}": "${segFile}" and "${refFile}" are not on the same voxel grid (shape/affine)`);
-    }
-    rows.push(...evaluatePair(evaluationVolume(seg, segFile), evaluationVolume(ref, refFile), {
-      evaluations,
-      units: options.units ?? "foreground",
-      subjectId: id,
-    }));
+  const ids = selectShard([...outputs.keys()].filter((id) => refs.has(id)).sort(), shard);
+  if (!shard && ids.length === 0) {
+    throw new Error(`evaluate: none of the ${outputs.size} inferred subjects has a reference`);
   }
-  if (rows.length === 0) throw new Error(`evaluate: none of the ${outputs.size} inferred subjects has a reference`);
-  return { ...(await writeEvaluation(config, rows, { evaluations })), rows };
+  const name = shard ? shardFileName("evaluation", shard) : "evaluation";
+  const label = shard ? `shard ${formatShard(shard)}` : "evaluation";
+  const meter = new SubjectMeter({ label, verb: "evaluated" });
+  const previous = shard ? await previousRows(join(config.evaluation.save_csv_dir, `${name}.csv`), evaluations) : [];
+  if (shard) console.log(`${label}: ${ids.length} subject(s) with a reference to evaluate (${name}.csv)`);
+  const rows = await evaluateResumable(ids, {
+    previous,
+    evaluate: async (id) => {
+      const [segFile, refFile] = [outputs.get(id)!, refs.get(id)!];
+      const [seg, ref] = [await readImage(segFile), await readImage(refFile)];
+      if (!sameGrid(seg, ref)) {
+        throw new Error(`subject "${id}": "${segFile}" and "${refFile}" are not on the same voxel grid (shape/affine)`);
+      }
+      return evaluatePair(evaluationVolume(seg, segFile), evaluationVolume(ref, refFile), {
+        evaluations,
+        units: options.units ?? "foreground",
+        subjectId: id,
+      });
+    },
+    // Only a shard saves as it goes (to resume); an unsharded run replaces the old table once, at the end.
+    save: async (rows) => void (shard && await writeEvaluation(config, rows, { name, evaluations })),
+    onKept: (id) => meter.kept(id),
+    onDone: (id) => meter.done(id),
+  });
+  const written = await writeEvaluation(config, rows, { name, evaluations });
+  console.log(meter.summary());
+  return { ...written, rows };
 }

@@ -54,6 +54,8 @@ export interface VolumeOutputsOptions {
   readonly finish: (volume: ChannelVolume, info: SubjectInfo) => ChannelVolume;
   /** Undo the label normalisation on the finished volume (segmentation labels). */
   readonly labels?: boolean;
+  /** Called after each subject's output is written (per-subject time and memory lines). */
+  readonly onWritten?: (id: SubjectId, path: string) => void;
 }
 
 /**
@@ -131,7 +133,14 @@ export class VolumeOutputs {
     const mapping = this.#options.labels ? info.record.labelMapping : undefined;
     const restored = mapping ? { ...finished, data: denormaliseLabels(finished.data, mapping) } : finished;
     const geometry = info.geometry[this.#options.role ?? "image"];
-    this.written.set(id, await this.#writer.write(id, restored, geometry));
+    const path = await this.#writer.write(id, restored, geometry);
+    this.written.set(id, path);
+    this.#options.onWritten?.(id, path);
+  }
+
+  /** Writes the output list as it stands (before any subject: a shard's kept outputs). */
+  async writeList(): Promise<void> {
+    await this.#writer.writeList();
   }
 }
 

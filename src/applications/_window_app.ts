@@ -11,7 +11,7 @@ import type { NiftyConfig } from "../engine/config/mod.ts";
 import type { ChannelVolume, SamplerSpec, Window } from "../data/mod.ts";
 import type { InterpOrder } from "../geometry/resample.ts";
 import type { NiftiDatatype } from "../geometry/image.ts";
-import type { ApplicationRun, Batch, HostOutputs } from "../engine/application.ts";
+import type { ApplicationRun, Batch, BatchSource, HostOutputs } from "../engine/application.ts";
 import {
   INFERENCE_INPUT_HONOURED_KEYS,
   inferenceSubjects,
@@ -44,6 +44,7 @@ import {
   NETWORK_OPTION_HONOURED_KEYS,
 } from "./_plugins.ts";
 import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
+import { planInference, refuseShard, SHARD_HONOURED_KEYS } from "./_shard.ts";
 
 /** What varies between the window applications. */
 export interface WindowAppSpec {
@@ -94,6 +95,7 @@ export const WINDOW_APP_HONOURED_KEYS: HonouredKeys = composeKeys([
   NETWORK_OPTION_HONOURED_KEYS,
   WINDOW_INFERENCE_HONOURED_KEYS,
   VOLUME_OUTPUT_HONOURED_KEYS,
+  SHARD_HONOURED_KEYS,
   // The writer's `outputInterpOrder` below.
   { INFERENCE: ["output_interp_order"] },
 ]);
@@ -187,6 +189,7 @@ export async function windowAppRun(
   }
 
   if (context.action === "train") {
+    refuseShard(config, "train");
     requireRoles(config, roles, { needed: [spec.targetRole], why: "for training" });
     const training = await trainingSubjects(config, roles);
     const preprocess = await loadPreprocessing(config, {
@@ -222,6 +225,7 @@ export async function windowAppRun(
   const imageRoles = { image: roles.image };
   const subjects = await inferenceSubjects(config, imageRoles, { required: ["image"] });
   if (subjects.length === 0) throw new Error(`"${config.source}": no subjects to infer`);
+  const plan = await planInference(config, subjects);
   const preprocess = await loadPreprocessing(config, {
     roles,
     training: [],
@@ -242,30 +246,44 @@ export async function windowAppRun(
       outputPostfix: config.inference.output_postfix,
       outputInterpOrder: config.inference.output_interp_order as InterpOrder,
       datatype,
+      listName: plan.listName,
+      listed: plan.kept,
     },
     finish: spec.finish,
     labels: spec.labelOutput,
+    onWritten: (id) => plan.meter.done(id),
   });
+  if (plan.shard) await outputs.writeList();
   return {
     ...base,
     inputShapes: [inputShapeOf(sizes.image, { batch: batchSize, channels: imageChannels })],
     objectives,
     ...withoutTraining("infer"),
     inferenceBatches: ({ seed }) =>
-      Promise.resolve(windowBatches({
-        config,
-        subjects,
-        roles: imageRoles,
-        sampler: { kind: "grid", options: grid },
-        preprocess: { ...preprocess, labelMapping: undefined },
-        batchSize,
-        seed,
-        endless: false,
-        toTensors: (windows) => roleTensors(windows, ["image"]),
-        onSubject: (id, info) => outputs.subject(id, { ...info, record: { ...info.record, labelMapping } }),
-      })),
+      Promise.resolve(
+        plan.todo.length === 0 ? emptySource() : windowBatches({
+          config,
+          subjects: plan.todo,
+          roles: imageRoles,
+          sampler: { kind: "grid", options: grid },
+          preprocess: { ...preprocess, labelMapping: undefined },
+          batchSize,
+          seed,
+          endless: false,
+          toTensors: (windows) => roleTensors(windows, ["image"]),
+          onSubject: (id, info) => outputs.subject(id, { ...info, record: { ...info.record, labelMapping } }),
+        }),
+      ),
     infer: (batch, model) => ({ output: applyNetwork(network, [batch.tensors.image], model) as tf.Tensor }),
     consume: (batch: Batch, host: HostOutputs) => outputs.add(batch.windows ?? [], host.output),
-    finishInference: () => outputs.flush(),
+    finishInference: async () => {
+      await outputs.flush();
+      console.log(plan.meter.summary());
+    },
   };
+}
+
+/** A batch source with no batches (a shard whose subjects are all done). */
+function emptySource(): BatchSource {
+  return { next: () => Promise.resolve(undefined), state: () => null };
 }

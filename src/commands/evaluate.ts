@@ -10,7 +10,16 @@ import { basename, join } from "node:path";
 import { readImage } from "../io/mod.ts";
 import type { Image } from "../geometry/image.ts";
 import { voxelSizes } from "../geometry/mod.ts";
-import { evaluatePair, type EvaluationRow, formatCsv, summarizeRows } from "../evaluation/mod.ts";
+import {
+  evaluatePair,
+  evaluateResumable,
+  type EvaluationRow,
+  formatCsv,
+  previousRows,
+  summarizeRows,
+} from "../evaluation/mod.ts";
+import { formatShard, resolveShard, selectShard, shardFileName } from "../util/shard.ts";
+import { SubjectMeter } from "../util/subject_meter.ts";
 import type { Volume } from "../evaluation/types.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 
@@ -23,6 +32,10 @@ export interface EvaluateCommandOptions {
   readonly csv: string;
   readonly segPostfix?: string;
   readonly refPostfix?: string;
+  /** `i/n`: evaluate only this shard's subjects, resumably (default: the schedulers' environment). */
+  readonly shard?: string;
+  /** Environment the shard may come from (default `Deno.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 const IMAGE_FILE = /\.(nii(\.gz)?|hdr)$/i;
@@ -78,28 +91,47 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<string
     },
   );
   const evaluations = o.evaluations.split(",").map((s) => s.trim()).filter(Boolean);
-  const rows: EvaluationRow[] = [];
-  for (const [id, segFile, refFile] of pairs) {
-    const [seg, ref] = [await readImage(segFile), await readImage(refFile)];
-    if (!sameGrid(seg, ref)) {
-      throw new Error(`subject "${id}": "${segFile}" and "${refFile}" are not on the same voxel grid (shape/affine)`);
-    }
-    rows.push(...evaluatePair(toVolume(seg, segFile), toVolume(ref, refFile), {
-      evaluations,
-      units: o.evaluationUnits ?? "foreground",
-      subjectId: id,
-    }));
-  }
+  const found = resolveShard(o.shard, o.env ?? Deno.env.toObject());
+  const shard = found?.shard;
+  const lines: string[] = [];
+  if (found) lines.push(`shard ${formatShard(found.shard)} (from ${found.source})`);
+  const mine = selectShard(pairs, shard, (p) => p[0]);
+  const files = new Map(mine.map(([id, seg, ref]) => [id, [seg, ref]]));
+  const csv = shard ? shardFileName(o.csv, shard) : o.csv;
+  const summaryPath = csv.replace(/(\.csv)?$/i, "_summary.csv");
+  const write = async (rows: readonly EvaluationRow[]) => {
+    await writeFileAtomic(csv, formatCsv(rows, { evaluations }));
+    await writeFileAtomic(summaryPath, formatCsv(summarizeRows(rows), { evaluations }));
+  };
+  const meter = new SubjectMeter({ label: shard ? `shard ${formatShard(shard)}` : "evaluate", verb: "evaluated" });
+  const rows = await evaluateResumable(mine.map(([id]) => id), {
+    previous: shard ? await previousRows(csv, evaluations) : [],
+    evaluate: async (id) => {
+      const [segFile, refFile] = files.get(id)!;
+      const [seg, ref] = [await readImage(segFile), await readImage(refFile)];
+      if (!sameGrid(seg, ref)) {
+        throw new Error(`subject "${id}": "${segFile}" and "${refFile}" are not on the same voxel grid (shape/affine)`);
+      }
+      return evaluatePair(toVolume(seg, segFile), toVolume(ref, refFile), {
+        evaluations,
+        units: o.evaluationUnits ?? "foreground",
+        subjectId: id,
+      });
+    },
+    // A shard saves as it goes (to resume after a kill); an unsharded run writes once, at the end.
+    save: (rows) => shard ? write(rows) : Promise.resolve(),
+    onKept: shard ? (id) => meter.kept(id) : undefined,
+    onDone: shard ? (id) => meter.done(id) : undefined,
+  });
+  await write(rows);
   const summary = summarizeRows(rows);
-  const summaryPath = o.csv.replace(/(\.csv)?$/i, "_summary.csv");
-  await writeFileAtomic(o.csv, formatCsv(rows, { evaluations }));
-  await writeFileAtomic(summaryPath, formatCsv(summary, { evaluations }));
-  const lines = [`evaluated ${pairs.length} subject(s), ${rows.length} row(s): ${evaluations.join(", ")}`];
+  if (shard) lines.push(meter.summary());
+  lines.push(`evaluated ${mine.length} subject(s), ${rows.length} row(s): ${evaluations.join(", ")}`);
   for (const r of summary.filter((s) => s.subjectId === "mean")) {
     lines.push(
       `  mean ${r.label || "image"}: ` + evaluations.map((m) => `${m} ${r.values[m].toPrecision(4)}`).join(", "),
     );
   }
-  lines.push(`wrote ${o.csv}`, `wrote ${summaryPath}`);
+  lines.push(`wrote ${csv}`, `wrote ${summaryPath}`);
   return lines;
 }

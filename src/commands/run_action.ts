@@ -10,6 +10,7 @@ import "../applications/mod.ts";
 import { type Application, registerApplication, registeredApplications } from "../engine/application.ts";
 import { type ActionResult, runAction } from "../engine/mod.ts";
 import { importPlugin, isModuleReference } from "../util/plugin.ts";
+import { formatShard, parseShard, shardFileName, shardFromEnv } from "../util/shard.ts";
 
 /** The driver actions. */
 export type Action = "train" | "infer" | "evaluate";
@@ -52,11 +53,29 @@ export async function runActionCommand(action: string, options: RunActionCommand
   const application = options.application && isModuleReference(options.application)
     ? await loadApplication(options.application)
     : options.application;
-  const result = await runAction(action as Action, options.config, [...(options.overrides ?? [])], {
+  const overrides = [...(options.overrides ?? [])];
+  if (action !== "train") overrides.push(...shardOverride(overrides, Deno.env.toObject(), options.log));
+  const result = await runAction(action as Action, options.config, overrides, {
     application,
     log: options.log,
   });
   return await summary(result);
+}
+
+/**
+ * `["--shard", "i/n"]` from the schedulers' environment when the overrides name no shard (see
+ * `src/util/shard.ts`), printing where it came from; `[]` otherwise.
+ */
+export function shardOverride(
+  overrides: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  log: (line: string) => void = console.log,
+): string[] {
+  if (overrides.some((o) => o === "--shard" || o.startsWith("--shard="))) return [];
+  const found = shardFromEnv(env);
+  if (!found) return [];
+  log(`shard ${formatShard(found.shard)} (from ${found.source})`);
+  return ["--shard", formatShard(found.shard)];
 }
 
 /** Imports an application plugin (relative paths from the working directory) and registers it. */
@@ -72,6 +91,8 @@ export async function loadApplication(specifier: string): Promise<Application> {
 
 async function summary(r: ActionResult): Promise<string[]> {
   const modelDir = r.config.system.model_dir;
+  const shard = r.config.system.shard;
+  const shardName = (name: string) => shard ? shardFileName(name, parseShard(shard)) : name;
   if (r.action === "train") {
     return [
       `trained to iteration ${r.result.iteration} (${r.result.stoppedBy}); checkpoint ${r.result.checkpoint}`,
@@ -80,11 +101,11 @@ async function summary(r: ActionResult): Promise<string[]> {
   }
   if (r.action === "infer") {
     const dir = r.config.inference.save_seg_dir;
-    return [`outputs in ${dir} (list: ${join(dir, "inferred.csv")})`];
+    return [`outputs in ${dir} (list: ${join(dir, shardName("inferred.csv"))})`];
   }
-  const csv = join(r.config.evaluation.save_csv_dir, "evaluation.csv");
+  const csv = join(r.config.evaluation.save_csv_dir, shardName("evaluation.csv"));
   const lines = [`evaluation: ${csv}`];
-  const summaryPath = join(r.config.evaluation.save_csv_dir, "evaluation_summary.csv");
+  const summaryPath = csv.replace(/\.csv$/, "_summary.csv");
   try {
     const rows = (await Deno.readTextFile(summaryPath)).trim().split("\n");
     const header = rows[0].split(",");

@@ -45,3 +45,56 @@ export function formatCsv(
   }
   return lines.join("\n") + "\n";
 }
+
+/** Splits one CSV line into fields (RFC 4180 quotes, as {@link formatCsv} writes them). */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cell = "", quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') cell += '"', i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") out.push(cell), cell = "";
+    else cell += ch;
+  }
+  out.push(cell);
+  return out;
+}
+
+function parseNumber(text: string): number {
+  if (text === "nan") return NaN;
+  if (text === "inf") return Infinity;
+  if (text === "-inf") return -Infinity;
+  return text.trim() === "" ? NaN : Number(text);
+}
+
+/**
+ * Reads {@link formatCsv}'s text back: the metric names and the rows. Errors name `path` and the line.
+ *
+ * @example
+ * ```ts
+ * parseEvaluationCsv("subject_id,label,dice\ns1,1,0.5\n", "e.csv");
+ * // { evaluations: ["dice"], rows: [{ subjectId: "s1", label: "1", values: { dice: 0.5 } }] }
+ * ```
+ */
+export function parseEvaluationCsv(text: string, path: string): { evaluations: string[]; rows: EvaluationRow[] } {
+  const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
+  const header = lines.length ? splitCsvLine(lines[0]) : [];
+  if (header[0] !== "subject_id" || header[1] !== "label") {
+    throw new Error(`"${path}": expected an evaluation CSV starting "subject_id,label,", got "${lines[0] ?? ""}"`);
+  }
+  const evaluations = header.slice(2);
+  const rows = lines.slice(1).map((line, i) => {
+    const cells = splitCsvLine(line);
+    if (cells.length !== header.length) {
+      throw new Error(`"${path}" line ${i + 2}: expected ${header.length} fields, got ${cells.length}`);
+    }
+    const values: Record<string, number> = {};
+    evaluations.forEach((name, k) => values[name] = parseNumber(cells[k + 2]));
+    return { subjectId: cells[0], label: cells[1], values };
+  });
+  return { evaluations, rows };
+}

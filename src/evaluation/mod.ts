@@ -61,4 +61,5 @@ export {
   type SubjectPair,
   summarizeRows,
 } from "./evaluate.ts";
-export { formatCsv, formatNumber } from "./csv.ts";
+export { formatCsv, formatNumber, parseEvaluationCsv, splitCsvLine } from "./csv.ts";
+export { evaluateResumable, type EvaluateResumableOptions, previousRows } from "./resume.ts";

@@ -23,17 +23,29 @@ export interface InferenceWriterOptions {
   outputInterpOrder?: InterpOrder;
   /** On-disk datatype (default float32). */
   datatype?: NiftiDatatype;
+  /** Name of the list in `saveSegDir` (default `inferred.csv`; a shard writes `inferred_shard_<i>_of_<n>.csv`). */
+  listName?: string;
+  /** Rows the list starts with (outputs a resumed shard finished earlier). */
+  listed?: ReadonlyMap<SubjectId, string>;
 }
 
 /** Writes subject outputs as NIfTI on their original grids and keeps `inferred.csv` up to date. */
 export class InferenceWriter {
   readonly #dir: string;
   readonly #options: InferenceWriterOptions;
-  readonly #rows = new Map<SubjectId, string>();
+  readonly #rows: Map<SubjectId, string>;
 
   constructor(options: InferenceWriterOptions = {}) {
     this.#dir = options.saveSegDir ?? "./output";
     this.#options = options;
+    this.#rows = new Map(options.listed ?? []);
+  }
+
+  /** Writes the list as it stands (so that a shard with nothing left to do still leaves its list). */
+  async writeList(): Promise<void> {
+    await Deno.mkdir(this.#dir, { recursive: true });
+    const list = joinPath(this.#dir, this.#options.listName ?? "inferred.csv");
+    await writeTextAtomic(list, [...this.#rows].map(([s, p]) => `${s},${p}\n`).join(""));
   }
 
   /** Restores `volume` (on the loaded grid) with `geometry`, writes it, records it; returns the path. */
@@ -43,7 +55,7 @@ export class InferenceWriter {
     const path = joinPath(this.#dir, `${subject}${this.#options.outputPostfix ?? "_niftynet_out"}.nii.gz`);
     await writeNifti(path, image, { datatype: this.#options.datatype ?? "float32" });
     this.#rows.set(subject, path);
-    await writeTextAtomic(joinPath(this.#dir, "inferred.csv"), [...this.#rows].map(([s, p]) => `${s},${p}\n`).join(""));
+    await this.writeList();
     return path;
   }
 }

@@ -147,7 +147,21 @@ export const SYSTEM_KEYS = {
     min: -1,
     extension: true,
   }),
+  shard: {
+    kind: "string",
+    default: "",
+    schema: z.string().refine((v) => v === "" || /^\s*\d+\s*\/\s*\d+\s*$/.test(v) && isShard(v), {
+      message: "expected i/n with 0 <= i < n, e.g. 0/4",
+    }),
+    help: "NiftyTS: infer/evaluate only this shard's subjects, i/n with 0 <= i < n (see deploy/README.md)",
+    extension: true,
+  } as KeySpec<string>,
 };
+
+function isShard(text: string): boolean {
+  const [i, n] = text.split("/").map(Number);
+  return n >= 1 && i < n;
+}
 
 /** `[NETWORK]`. */
 export const NETWORK_KEYS = {
