@@ -32,6 +32,10 @@ export { encode as encodePng } from "npm:fast-png@8.0.0";
 /** Headless-browser driver, loaded only by the tests that need it (it is large). */
 export const loadPlaywrightCore = (): Promise<typeof import("npm:playwright-core@1.65.1")> =>
   import("npm:playwright-core@1.65.1");
+/** YAML parser and the Kubernetes `batch/v1` Job schema, loaded only by the deploy-recipe checks. */
+export const loadYaml = (): Promise<typeof import("npm:yaml@2.9.1")> => import("npm:yaml@2.9.1");
+export const loadKubernetesJob = (): Promise<typeof import("npm:kubernetes-models@5.1.0/batch/v1/Job")> =>
+  import("npm:kubernetes-models@5.1.0/batch/v1/Job");
 
 // The command line (well-kept, works under Deno; JSR's cliffy is unreachable from our machines).
 export { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@12.1.0";
