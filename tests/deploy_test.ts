@@ -92,6 +92,28 @@ Deno.test("slurm scripts: bash -n, shellcheck, and infer.sbatch composes the inf
   assert(csv.stdout.endsWith("infer -c c.ini --MR.csv_file /study/paths.csv\n"), csv.stdout);
   const noConfig = await run("bash", [`${DEPLOY}slurm/infer.sbatch`], task);
   assert(noConfig.code !== 0 && noConfig.stderr.includes("set CONFIG"), noConfig.stderr);
+  // With a container image, the task runs it through apptainer and passes the array variables into it.
+  const bin = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${bin}/apptainer`, '#!/bin/sh\necho apptainer "$@"\n', { mode: 0o755 });
+  await Deno.writeTextFile(`${bin}/niftyts.sif`, "");
+  const { NIFTYTS: _, ...noCommand } = task;
+  const container = await run("bash", [`${DEPLOY}slurm/infer.sbatch`], {
+    ...noCommand,
+    PATH: `${bin}:${task.PATH}`,
+    SIF: `${bin}/niftyts.sif`,
+    CONFIG: "/study/config.ini",
+    INPUT: "/study/scans",
+  });
+  assertEquals(container.code, 0, container.stderr);
+  assert(
+    container.stdout.endsWith(
+      "apptainer run --containall --env SLURM_ARRAY_TASK_ID=2,SLURM_ARRAY_TASK_COUNT=4,SLURM_ARRAY_TASK_MIN=0," +
+        `SLURM_ARRAY_TASK_STEP=1 --bind /study,/study/scans ${bin}/niftyts.sif infer -c /study/config.ini ` +
+        "--T1.path_to_search /study/scans\n",
+    ),
+    container.stdout,
+  );
+  await Deno.remove(bin, { recursive: true });
   const merge = await run("bash", [`${DEPLOY}slurm/merge.sbatch`], { ...task, OUT: "/o", SHARDS: "2" });
   assertEquals(merge.stdout, "merge /o/inferred_shard_0_of_2.csv /o/inferred_shard_1_of_2.csv --out /o/inferred.csv\n");
   await Deno.remove("/tmp/niftyts_deploy_test_out", { recursive: true }).catch(() => {});
