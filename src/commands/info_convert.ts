@@ -7,12 +7,13 @@
 import type { Image, NiftiDatatype } from "../geometry/image.ts";
 import { voxelCount } from "../geometry/image.ts";
 import { readImage } from "../io/read_image.ts";
+import { maxVoxels } from "../io/nifti_header.ts";
 import { readNiftiInfo } from "../io/nifti_read.ts";
 import { writeNifti } from "../io/nifti_write.ts";
 import { datatypeByName } from "../io/datatypes.ts";
 import { axcodesOf, parseAxcodes, reorient } from "../geometry/orientation.ts";
 import { formatAffine } from "../geometry/affine.ts";
-import { type InterpOrder, resampleToPixdim } from "../geometry/resample.ts";
+import { type InterpOrder, pixdimGrid, resampleToGrid } from "../geometry/resample.ts";
 import { conform } from "../geometry/conform.ts";
 
 const XFORM_NAMES = ["unknown", "scanner", "aligned", "talairach", "mni152", "template"];
@@ -39,21 +40,51 @@ function intensity(img: Image): { min: number; max: number; mean: number; nan: n
   return { min, max, mean: sum / Math.max(1, d.length - nan), nan };
 }
 
+/** Options of {@link infoCommand}. */
+export interface InfoOptions {
+  /** A DICOM file stands for its whole series (`--series`); default: that one file. */
+  series?: boolean;
+  /** Receives the reader's warnings (default `console.error`, prefixed "warning: "). */
+  warn?: (line: string) => void;
+}
+
+/** Runs `fn`; an error that does not name `path` gets it as a prefix (geometry errors know no file names). */
+async function naming<T>(path: string, verb: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const message = (e as Error).message;
+    if (message.includes(`"${path}"`)) throw e;
+    throw new Error(`cannot ${verb} "${path}": ${message}`);
+  }
+}
+
+function reportWarnings(img: Image, warn: (line: string) => void): void {
+  for (const w of img.warnings ?? []) warn(`warning: ${w}`);
+}
+
+const stderrWarn = (line: string) => console.error(line);
+
 /**
- * A readable header summary of an image file or DICOM series: format, shape, datatype and scaling, voxel size,
- * axis codes, the affine and where it came from, sform/qform codes, intensity range, description, extensions.
+ * A readable header summary of an image file, DICOM file or DICOM folder: format, shape, datatype and scaling, voxel
+ * size, axis codes, the affine and where it came from, sform/qform codes, intensity range, description, extensions.
  *
  * @example
  * ```ts
  * console.log(await infoCommand("t1.nii.gz"));
  * ```
  */
-export async function infoCommand(file: string): Promise<string> {
-  const img = await readImage(file);
+export async function infoCommand(file: string, options: InfoOptions = {}): Promise<string> {
+  const img = await readImage(file, { dicomSeries: options.series });
+  reportWarnings(img, options.warn ?? stderrWarn);
+  return await naming(file, "describe", () => describe(file, img));
+}
+
+async function describe(file: string, img: Image): Promise<string> {
   const h = img.header;
   const lines: [string, string][] = [];
   const format = h?.format === "dicom"
-    ? "DICOM series"
+    ? img.shape[2] === 1 ? "DICOM image" : "DICOM series"
     : h?.format === 2
     ? "NIfTI-2"
     : h?.format === 1
@@ -110,6 +141,23 @@ export interface ConvertOptions {
   conform?: { size: number; voxel: number; axcodes: string };
   /** `--datatype float32`: output datatype (default: the input's). */
   datatype?: string;
+  /** `--series`: a DICOM input file stands for its whole series (default: that one file). */
+  series?: boolean;
+  /** Receives the reader's warnings (default `console.error`, prefixed "warning: "). */
+  warn?: (line: string) => void;
+}
+
+/** Refuses an output grid above the reader's voxel limit before anything is allocated, naming the option. */
+function checkOutputSize(option: string, shape: readonly number[], img: Image): void {
+  const total = shape[0] * shape[1] * shape[2] * img.shape[3] * img.shape[4], limit = maxVoxels();
+  if (!(total <= limit)) {
+    throw new Error(
+      `${option}: the output would be ${shape.join("x")}${
+        img.shape[3] * img.shape[4] > 1 ? `x${img.shape[3] * img.shape[4]}` : ""
+      } = ` +
+        `${total} voxels, above the limit of ${limit} (NIFTYTS_MAX_VOXELS); use a larger voxel size`,
+    );
+  }
 }
 
 /**
@@ -136,23 +184,29 @@ export async function convertCommand(input: string, output: string, opts: Conver
   }
   const datatype = opts.datatype ? datatypeByName(opts.datatype).name as NiftiDatatype : undefined;
   if (!/\.nii(\.gz)?$/i.test(output)) throw new Error(`cannot write "${output}": output must end in .nii or .nii.gz`);
-  const source = await readImage(input);
+  const source = await readImage(input, { dicomSeries: opts.series });
+  reportWarnings(source, opts.warn ?? stderrWarn);
   let img = source;
   const steps: string[] = [];
-  if (opts.axcodes) {
-    img = reorient(img, opts.axcodes).image;
-    steps.push(`reoriented to ${opts.axcodes.toUpperCase()}`);
-  }
   const order = opts.order ?? 1;
-  if (opts.pixdim) {
-    img = resampleToPixdim(img, { pixdim: opts.pixdim, order }).image;
-    steps.push(`resampled to ${opts.pixdim.join("x")} mm (order ${order})`);
-  }
-  if (opts.conform) {
-    const { size, voxel, axcodes } = opts.conform;
-    img = conform(img, { shape: [size, size, size], voxelSize: [voxel, voxel, voxel], axcodes, order }).image;
-    steps.push(`conformed to ${size}^3 at ${voxel} mm ${axcodes.toUpperCase()} (order ${order})`);
-  }
+  await naming(input, "convert", () => {
+    if (opts.axcodes) {
+      img = reorient(img, opts.axcodes).image;
+      steps.push(`reoriented to ${opts.axcodes.toUpperCase()}`);
+    }
+    if (opts.pixdim) {
+      const grid = pixdimGrid(img, opts.pixdim);
+      checkOutputSize(`--pixdim ${opts.pixdim.join(",")}`, grid.shape, img);
+      img = resampleToGrid(img, grid, { order });
+      steps.push(`resampled to ${opts.pixdim.join("x")} mm (order ${order})`);
+    }
+    if (opts.conform) {
+      const { size, voxel, axcodes } = opts.conform;
+      checkOutputSize(`--conform ${size},${voxel}`, [size, size, size], img);
+      img = conform(img, { shape: [size, size, size], voxelSize: [voxel, voxel, voxel], axcodes, order }).image;
+      steps.push(`conformed to ${size}^3 at ${voxel} mm ${axcodes.toUpperCase()} (order ${order})`);
+    }
+  });
   const outType = datatype ?? img.datatype;
   await writeNifti(output, img, { datatype: outType });
   const desc = (i: Image, t: string) =>

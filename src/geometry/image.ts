@@ -122,6 +122,8 @@ export interface Image {
   readonly affineSource: AffineSource;
   /** The source header, when the image came from a file. */
   readonly header?: SourceHeader;
+  /** Problems the reader worked around (a malformed header extension dropped …), each naming the file. */
+  readonly warnings?: readonly string[];
 }
 
 /** Flat index of voxel `(x, y, z, t, c)` in {@link Image.data} (x fastest). */

@@ -40,16 +40,29 @@ function numbers(ds: dicomParser.DataSet, tag: string): number[] | undefined {
   return s.split("\\").map((v) => Number(v.trim()));
 }
 
-/** Parses one file; returns undefined for files that are not DICOM (so a folder may hold other files). */
-function parseSlice(file: string, bytes: Uint8Array): Slice | undefined {
+/** A DICOM file's dataset and series, before its image is checked. */
+interface Parsed {
+  file: string;
+  bytes: Uint8Array;
+  ds: dicomParser.DataSet;
+  series: string;
+}
+
+/** Parses one file; undefined for files that are not DICOM images (so a folder may hold other files). */
+function parseDataset(file: string, bytes: Uint8Array): Parsed | undefined {
   let ds: dicomParser.DataSet;
   try {
     ds = dicomParser.parseDicom(bytes);
   } catch {
     return undefined;
   }
+  if (!ds.elements.x7fe00010) return undefined;
+  return { file, bytes, ds, series: ds.string("x0020000e")?.trim() ?? "" };
+}
+
+/** Checks and decodes one image; throws naming the file when it is one we cannot read (compressed, colour …). */
+function toSlice({ file, bytes, ds, series }: Parsed): Slice {
   const pixel = ds.elements.x7fe00010;
-  if (!pixel) return undefined;
   const where = `cannot read DICOM "${file}"`;
   const syntax = ds.string("x00020010")?.trim() ?? "1.2.840.10008.1.2";
   if (!UNCOMPRESSED.has(syntax)) {
@@ -83,7 +96,7 @@ function parseSlice(file: string, bytes: Uint8Array): Slice | undefined {
   const inter = numbers(ds, "x00281052")?.[0] ?? 0;
   return {
     file,
-    series: ds.string("x0020000e")?.trim() ?? "",
+    series,
     description: ds.string("x0008103e")?.trim() ?? "",
     position: position as [number, number, number],
     orientation,
@@ -100,21 +113,13 @@ function parseSlice(file: string, bytes: Uint8Array): Slice | undefined {
   };
 }
 
-/** Lists the DICOM candidates: every regular file of a folder, or the folder of a single file. */
-async function candidateFiles(path: string): Promise<{ files: string[]; only?: string }> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch {
-    throw new Error(`cannot read "${path}": file or folder not found`);
-  }
-  const dir = info.isDirectory ? path : path.slice(0, Math.max(0, path.lastIndexOf("/"))) || ".";
+/** Every regular, non-hidden file of a folder, sorted. */
+async function folderFiles(dir: string): Promise<string[]> {
   const files: string[] = [];
   for await (const e of Deno.readDir(dir)) {
     if (e.isFile && !e.name.startsWith(".")) files.push(`${dir}/${e.name}`);
   }
-  files.sort();
-  return { files, only: info.isDirectory ? undefined : path };
+  return files.sort();
 }
 
 const cross = (a: number[], b: number[]) => [
@@ -124,9 +129,70 @@ const cross = (a: number[], b: number[]) => [
 ];
 const dot = (a: number[], b: number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
+/** Options for {@link readDicom}. */
+export interface ReadDicomOptions {
+  /**
+   * For a file: read the whole series it belongs to (every file of its folder with the same SeriesInstanceUID;
+   * files of other series are skipped, even unreadable ones) instead of that one file. Ignored for a folder.
+   */
+  readonly series?: boolean;
+}
+
 /**
- * Reads a DICOM series from a folder (or the series a given file belongs to) into a 3-D image.
- * Refuses folders that mix series, and series whose slices disagree in size or orientation or repeat a position.
+ * Reads DICOM with explicit file/folder semantics: a folder is one series (all its DICOM images; a folder mixing
+ * series, or holding an image we cannot read, is refused); a file is that one image, or with `series: true` the
+ * series it belongs to. Slices are sorted along the slice normal; series whose slices disagree in size or
+ * orientation or repeat a position are refused.
+ *
+ * @example
+ * ```ts
+ * const volume = await readDicom("scans/t1_mprage/");
+ * const same = await readDicom("scans/t1_mprage/IM0001.dcm", { series: true });
+ * const slice = await readDicom("scans/t1_mprage/IM0001.dcm");
+ * ```
+ */
+export async function readDicom(path: string, options: ReadDicomOptions = {}): Promise<Image> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    throw new Error(`cannot read "${path}": file or folder not found`);
+  }
+  if (!info.isDirectory) {
+    const own = parseDataset(path, await Deno.readFile(path));
+    if (!own) throw new Error(`cannot read "${path}": not a DICOM image`);
+    if (!options.series) return assemble([toSlice(own)], path);
+    const dir = path.slice(0, Math.max(0, path.lastIndexOf("/"))) || ".";
+    const slices: Slice[] = [];
+    for (const f of await folderFiles(dir)) {
+      const p = f === path ? own : parseDataset(f, await Deno.readFile(f));
+      // Only this file's series matters: other files (other series, not DICOM) are never opened past their header.
+      if (p && p.series === own.series) slices.push(toSlice(p));
+    }
+    return assemble(slices, path);
+  }
+  const slices: Slice[] = [];
+  for (const f of await folderFiles(path)) {
+    const p = parseDataset(f, await Deno.readFile(f));
+    if (p) slices.push(toSlice(p));
+  }
+  if (slices.length === 0) throw new Error(`cannot read "${path}": no DICOM images found`);
+  const series = [...new Set(slices.map((s) => s.series))];
+  if (series.length > 1) {
+    const list = series.map((u) => {
+      const members = slices.filter((s) => s.series === u);
+      return `${u} (${members.length} files${members[0].description ? `, "${members[0].description}"` : ""})`;
+    });
+    throw new Error(
+      `cannot read "${path}": folder mixes ${series.length} series: ${list.join("; ")}; ` +
+        `pass one file with --series to pick its series`,
+    );
+  }
+  return assemble(slices, path);
+}
+
+/**
+ * Reads a DICOM series: a folder, or the series a given file belongs to (`readDicom(path, { series: true })`).
  *
  * @example
  * ```ts
@@ -134,34 +200,8 @@ const dot = (a: number[], b: number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2
  * img.affine; // RAS+ mm, as dcm2niix would write it (up to axis flips)
  * ```
  */
-export async function readDicomSeries(path: string): Promise<Image> {
-  const { files, only } = await candidateFiles(path);
-  const slices: Slice[] = [];
-  for (const f of files) {
-    const s = parseSlice(f, await Deno.readFile(f));
-    if (s) slices.push(s);
-  }
-  if (slices.length === 0) throw new Error(`cannot read "${path}": no DICOM images found`);
-  let chosen = slices;
-  if (only) {
-    const own = slices.find((s) => s.file === only);
-    if (!own) throw new Error(`cannot read "${path}": not a DICOM image`);
-    chosen = slices.filter((s) => s.series === own.series);
-  } else {
-    const series = [...new Set(slices.map((s) => s.series))];
-    if (series.length > 1) {
-      const list = series.map((u) => {
-        const members = slices.filter((s) => s.series === u);
-        return `${u} (${members.length} files${members[0].description ? `, "${members[0].description}"` : ""})`;
-      });
-      throw new Error(
-        `cannot read "${path}": folder mixes ${series.length} series: ${
-          list.join("; ")
-        }; pass one file to pick its series`,
-      );
-    }
-  }
-  return assemble(chosen, path);
+export function readDicomSeries(path: string): Promise<Image> {
+  return readDicom(path, { series: true });
 }
 
 /** Stacks sorted slices into a volume and builds the affine. */

@@ -10,5 +10,8 @@ export { decodeVoxels, parseNifti, readNifti, readNiftiInfo } from "./nifti_read
 export type { NiftiInfo } from "./nifti_read.ts";
 export { encodeNifti1, writeNifti } from "./nifti_write.ts";
 export type { WriteNiftiOptions } from "./nifti_write.ts";
-export { readDicomSeries } from "./dicom.ts";
+export { readDicom, readDicomSeries } from "./dicom.ts";
+export type { ReadDicomOptions } from "./dicom.ts";
 export { detectFormat, readImage } from "./read_image.ts";
+export type { ReadImageOptions } from "./read_image.ts";
+export { DEFAULT_MAX_VOXELS, maxVoxels } from "./nifti_header.ts";

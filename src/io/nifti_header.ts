@@ -7,7 +7,7 @@
 import { niftiReader } from "../deps.ts";
 import type { Affine, AffineSource, NiftiExtension, Shape5, SourceHeader } from "../geometry/image.ts";
 import { datatypeByCode, type DatatypeInfo } from "./datatypes.ts";
-import { diagonalAffine, qformToAffine, toAffine } from "../geometry/affine.ts";
+import { diagonalAffine, qformToAffine, toAffine, voxelSizes } from "../geometry/affine.ts";
 
 /** A decoded header with everything needed to place and read the voxels. */
 export interface DecodedHeader {
@@ -22,16 +22,47 @@ export interface DecodedHeader {
   readonly voxOffset: number;
   /** Size of the fixed header in bytes (348 or 540). */
   readonly headerSize: number;
-  /** Effective scaling after nibabel's rule (slope 0 or non-finite: none). */
+  /** Effective scaling after nibabel's rule (slope 0 or non-finite: none; never for RGB). */
   readonly slope: number;
   readonly inter: number;
+  /** Problems worked around while decoding (a malformed extension dropped …), each naming the file. */
+  readonly warnings: readonly string[];
 }
+
+/** Options for {@link decodeHeader}. */
+export interface DecodeHeaderOptions {
+  /**
+   * The header belongs to a `.hdr`/`.img` pair: a 348-byte header without NIfTI magic is then Analyze 7.5.
+   * Default: decided from `name` (ends in `.hdr` or `.img`, optionally `.gz`), as nibabel decides from the extension.
+   */
+  readonly pair?: boolean;
+}
+
+/** Default of {@link maxVoxels}: 1024³ voxels (4 GiB as float32). */
+export const DEFAULT_MAX_VOXELS = 1024 ** 3;
+
+/**
+ * The largest image (all dimensions multiplied) a reader accepts before allocating anything: env
+ * `NIFTYTS_MAX_VOXELS` when set to a positive integer, else {@link DEFAULT_MAX_VOXELS}.
+ */
+export function maxVoxels(): number {
+  let text: string | undefined;
+  try {
+    text = (globalThis as { Deno?: { env: { get(k: string): string | undefined } } }).Deno?.env.get(
+      "NIFTYTS_MAX_VOXELS",
+    );
+  } catch { /* no env permission or no Deno (browser): the default applies */ }
+  const n = Number(text);
+  return text !== undefined && Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_MAX_VOXELS;
+}
+
+const PAIR_NAME = /\.(hdr|img)(\.gz)?$/i;
 
 /** NIfTI xform codes nibabel accepts; others are reset to 0 on load, as nibabel's header check does. */
 const VALID_XFORM_CODES = new Set([0, 1, 2, 3, 4, 5]);
 
 /** Which header layout the first bytes announce. */
-function sniff(bytes: Uint8Array, name: string): { version: 0 | 1 | 2; littleEndian: boolean } {
+function sniff(bytes: Uint8Array, name: string, pair: boolean): { version: 0 | 1 | 2; littleEndian: boolean } {
   if (bytes.length < 4) throw new Error(`cannot read "${name}": ${bytes.length} bytes is too short for a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = view.getInt32(0, true), be = view.getInt32(0, false);
@@ -51,7 +82,17 @@ function sniff(bytes: Uint8Array, name: string): { version: 0 | 1 | 2; littleEnd
     return { version: 2, littleEndian };
   }
   const magic = String.fromCharCode(...bytes.subarray(344, 347));
-  return { version: magic === "n+1" || magic === "ni1" ? 1 : 0, littleEndian };
+  if (magic === "n+1" || magic === "ni1") return { version: 1, littleEndian };
+  if (!pair) {
+    // nibabel's rule: without NIfTI magic, a 348-byte header is Analyze 7.5 only in a .hdr/.img pair; a damaged
+    // .nii read as Analyze would silently lose its scaling and sform.
+    const stored = JSON.stringify(String.fromCharCode(...bytes.subarray(344, 348)));
+    throw new Error(
+      `cannot read "${name}": NIfTI-1 magic is ${stored}, expected "n+1" (damaged header?); ` +
+        `Analyze 7.5 is read only from .hdr/.img pairs`,
+    );
+  }
+  return { version: 0, littleEndian };
 }
 
 function fixedString(bytes: Uint8Array, start: number, length: number): string {
@@ -60,8 +101,18 @@ function fixedString(bytes: Uint8Array, start: number, length: number): string {
   return new TextDecoder("latin1").decode(end >= 0 ? slice.subarray(0, end) : slice);
 }
 
-/** Reads extensions between the fixed header and the voxels; stops at anything malformed instead of looping. */
-function readExtensions(bytes: Uint8Array, start: number, end: number, littleEndian: boolean): NiftiExtension[] {
+/**
+ * Reads extensions between the fixed header and the voxels. A malformed one (size below 8 or past the voxels) ends
+ * the list and is reported in `warnings` (nibabel refuses such a file; we keep the image and say what was dropped).
+ */
+function readExtensions(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  littleEndian: boolean,
+  name: string,
+  warnings: string[],
+): NiftiExtension[] {
   const out: NiftiExtension[] = [];
   if (bytes.length < start + 4 || bytes[start] === 0) return out;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -69,7 +120,13 @@ function readExtensions(bytes: Uint8Array, start: number, end: number, littleEnd
   const limit = Math.min(end, bytes.length);
   while (p + 8 <= limit) {
     const esize = view.getInt32(p, littleEndian), ecode = view.getInt32(p + 4, littleEndian);
-    if (esize < 8 || p + esize > limit) break;
+    if (esize < 8 || p + esize > limit) {
+      warnings.push(
+        `"${name}": header extension ${out.length + 1} at byte ${p} is malformed (esize ${esize}, code ${ecode}, ` +
+          `${limit - p} bytes left before the voxels); it and any after it were dropped`,
+      );
+      return out;
+    }
     out.push({ code: ecode, data: bytes.slice(p + 8, p + esize) });
     p += esize;
   }
@@ -92,8 +149,13 @@ function decodeAnalyze(bytes: Uint8Array, name: string, littleEndian: boolean): 
   const centre = useOrigin ? origin.map((o) => o - 1) : dims3.map((d) => (d - 1) / 2);
   const diag = [-zooms[0], zooms[1], zooms[2]];
   const affine = diagonalAffine(diag, centre.map((c, i) => -c * diag[i]));
+  const bad = affine.flat().find((v) => !Number.isFinite(v));
+  if (bad !== undefined) {
+    throw new Error(`cannot read "${name}": pixdim ${pixdim.slice(1, 4).join(", ")} gives an affine containing ${bad}`);
+  }
   const rawSlope = view.getFloat32(112, littleEndian);
-  const slope = rawSlope === 0 || !Number.isFinite(rawSlope) ? 1 : rawSlope;
+  const warnings: string[] = [];
+  const slope = effectiveScaling(rawSlope, 0, datatype, name, warnings).slope;
   const header: SourceHeader = {
     format: 0,
     datatypeCode: code,
@@ -134,7 +196,34 @@ function decodeAnalyze(bytes: Uint8Array, name: string, littleEndian: boolean): 
     headerSize: 348,
     slope,
     inter: 0,
+    warnings,
   };
+}
+
+/**
+ * nibabel's scaling rule (slope 0 or non-finite: none; valid slope with a non-finite intercept: refused), except
+ * that colour data is never scaled: the NIfTI-1 standard says scl_slope does not apply to RGB (nibabel fails there).
+ */
+function effectiveScaling(
+  rawSlope: number,
+  rawInter: number,
+  datatype: DatatypeInfo,
+  name: string,
+  warnings: string[],
+): { slope: number; inter: number } {
+  if (rawSlope === 0 || !Number.isFinite(rawSlope)) return { slope: 1, inter: 0 };
+  if (datatype.name === "rgb24" || datatype.name === "rgba32") {
+    if (rawSlope !== 1 || (rawInter !== 0 && Number.isFinite(rawInter))) {
+      warnings.push(
+        `"${name}": scl_slope ${rawSlope} / scl_inter ${rawInter} ignored: scaling does not apply to ${datatype.name}`,
+      );
+    }
+    return { slope: 1, inter: 0 };
+  }
+  if (!Number.isFinite(rawInter)) {
+    throw new Error(`cannot read "${name}": valid scl_slope ${rawSlope} but invalid scl_inter ${rawInter}`);
+  }
+  return { slope: rawSlope, inter: rawInter };
 }
 
 /** Validates `dim` and turns it into a 5-D shape `[x, y, z, t, c]`. */
@@ -150,8 +239,12 @@ function shapeFromDim(dim: readonly number[], name: string): { shape: Shape5; nd
   const s = [1, 1, 1, 1, 1];
   // Dimensions 5–7 (NIfTI's u, v, w; CIFTI uses them) are folded into c, keeping x-fastest order.
   sizes.forEach((d, i) => (s[Math.min(i, 4)] *= d));
-  if (s.reduce((a, b) => a * b, 1) > 2 ** 32) {
-    throw new Error(`cannot read "${name}": ${sizes.join("x")} voxels is more than this reader handles`);
+  const total = s.reduce((a, b) => a * b, 1), limit = maxVoxels();
+  if (total > limit) {
+    throw new Error(
+      `cannot read "${name}": header declares ${sizes.join("x")} = ${total} voxels, above the limit of ${limit} ` +
+        `(set NIFTYTS_MAX_VOXELS to read larger images)`,
+    );
   }
   return { shape: s as unknown as Shape5, ndim: Math.min(ndim, 5) };
 }
@@ -160,8 +253,8 @@ function shapeFromDim(dim: readonly number[], name: string): { shape: Shape5; nd
  * Decodes the header at the start of `bytes` (a whole `.nii`, or a `.hdr`). `name` is used in error messages.
  * Throws a clear error for anything that is not a readable NIfTI-1/NIfTI-2/Analyze header.
  */
-export function decodeHeader(bytes: Uint8Array, name: string): DecodedHeader {
-  const { version, littleEndian } = sniff(bytes, name);
+export function decodeHeader(bytes: Uint8Array, name: string, options: DecodeHeaderOptions = {}): DecodedHeader {
+  const { version, littleEndian } = sniff(bytes, name, options.pair ?? PAIR_NAME.test(name));
   if (version === 0) return decodeAnalyze(bytes, name, littleEndian);
   const headerSize = version === 2 ? 540 : 348;
   const fixed = bytes.slice(0, headerSize).buffer;
@@ -217,16 +310,25 @@ export function decodeHeader(bytes: Uint8Array, name: string): DecodedHeader {
     affineSource = "pixdim";
   }
   const bad = affine.flat().find((v) => !Number.isFinite(v));
-  if (bad !== undefined) throw new Error(`cannot read "${name}": ${affineSource} affine contains ${bad}`);
-  const rawSlope = Number(h.scl_slope), rawInter = Number(h.scl_inter);
-  let slope = 1, inter = 0;
-  if (rawSlope !== 0 && Number.isFinite(rawSlope)) {
-    if (!Number.isFinite(rawInter)) {
-      throw new Error(`cannot read "${name}": valid scl_slope ${rawSlope} but invalid scl_inter ${rawInter}`);
-    }
-    slope = rawSlope;
-    inter = rawInter;
+  if (bad !== undefined) {
+    const why = affineSource === "sform" ? "srow_x/y/z" : `pixdim ${pixdim.slice(1, 4).join(", ")}`;
+    throw new Error(`cannot read "${name}": ${affineSource} affine contains ${bad} (from ${why})`);
   }
+  const warnings: string[] = [];
+  const { slope, inter } = effectiveScaling(Number(h.scl_slope), Number(h.scl_inter), datatype, name, warnings);
+  const rawSlope = Number(h.scl_slope), rawInter = Number(h.scl_inter);
+  // nibabel reports pixdim as stored even when it is NaN or 0; with an sform to place the voxels, the voxel size
+  // is taken from its columns instead (and said), so that sizes downstream are never NaN.
+  const columns = voxelSizes(affine);
+  const voxelSize = [0, 1, 2].map((i) => {
+    if (i >= ndim) return 1;
+    if (Number.isFinite(zooms[i]) && zooms[i] > 0) return zooms[i];
+    if (affineSource === "sform" && columns[i] > 0) {
+      warnings.push(`"${name}": pixdim[${i + 1}] is ${pixdim[i + 1]}; voxel size ${columns[i]} taken from the sform`);
+      return columns[i];
+    }
+    return zooms[i];
+  });
   const rawOffset = Number(h.vox_offset);
   if (!Number.isFinite(rawOffset) || rawOffset < 0) {
     throw new Error(`cannot read "${name}": vox_offset is ${rawOffset}`);
@@ -259,7 +361,7 @@ export function decodeHeader(bytes: Uint8Array, name: string): DecodedHeader {
     sliceDuration: h.slice_duration,
     toffset: h.toffset,
     littleEndian,
-    extensions: readExtensions(bytes, headerSize, single ? voxOffset : bytes.length, littleEndian),
+    extensions: readExtensions(bytes, headerSize, single ? voxOffset : bytes.length, littleEndian, name, warnings),
   };
   return {
     header,
@@ -268,10 +370,11 @@ export function decodeHeader(bytes: Uint8Array, name: string): DecodedHeader {
     ndim,
     affine,
     affineSource,
-    pixdim: [0, 1, 2].map((i) => (i < ndim ? zooms[i] : 1)) as unknown as [number, number, number],
+    pixdim: voxelSize as [number, number, number],
     voxOffset,
     headerSize,
     slope,
     inter,
+    warnings,
   };
 }

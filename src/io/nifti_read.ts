@@ -7,7 +7,7 @@
 import type { Image, Shape5, VoxelData } from "../geometry/image.ts";
 import { voxelCount } from "../geometry/image.ts";
 import { type DecodedHeader, decodeHeader } from "./nifti_header.ts";
-import { readMaybeGzip } from "./_files.ts";
+import { readBounded } from "./_files.ts";
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -33,58 +33,66 @@ function pairPaths(path: string): { hdr: string; img: string } | undefined {
   return { hdr: `${m[1]}.${upper ? "HDR" : "hdr"}${gz}`, img: `${m[1]}.${upper ? "IMG" : "img"}${gz}` };
 }
 
-/** Copies `count` elements of `bytesPer` bytes each into a fresh buffer, swapping byte order when needed. */
-function alignedCopy(src: Uint8Array, bytesPer: number, littleEndian: boolean): ArrayBuffer {
-  const out = new Uint8Array(src.length);
+/**
+ * The elements of `src` (`bytesPer` bytes each) in host byte order, in a buffer aligned for typed-array views: `src`'s
+ * own buffer, swapped in place, when `owned` (it spans a whole buffer nobody else uses), else a fresh copy.
+ */
+function alignedCopy(src: Uint8Array, bytesPer: number, littleEndian: boolean, owned = false): ArrayBuffer {
+  const out = owned && src.byteOffset === 0 && src.byteLength === src.buffer.byteLength
+    ? src
+    : new Uint8Array(src.length);
   if (littleEndian === HOST_LITTLE_ENDIAN || bytesPer === 1) {
-    out.set(src);
-    return out.buffer;
+    if (out !== src) out.set(src);
+    return out.buffer as ArrayBuffer;
   }
   for (let i = 0; i < src.length; i += bytesPer) {
-    for (let b = 0; b < bytesPer; b++) out[i + b] = src[i + bytesPer - 1 - b];
+    for (let b = 0; b < bytesPer >> 1; b++) {
+      const t = src[i + b];
+      out[i + b] = src[i + bytesPer - 1 - b];
+      out[i + bytesPer - 1 - b] = t;
+    }
   }
-  return out.buffer;
+  return out.buffer as ArrayBuffer;
 }
 
 /**
  * Turns stored bytes into voxel values: byte order, 64-bit integers (to float64), RGB de-interleaving (to channels),
  * then `scl_slope`/`scl_inter` exactly as nibabel's array proxy: skipped when slope is 1 and intercept 0, else
- * `raw · slope + inter` in float64.
+ * `raw · slope + inter` in float64. `owned`: `raw` is a whole buffer the caller gives away, decoded in place.
  */
-export function decodeVoxels(raw: Uint8Array, h: DecodedHeader): VoxelData {
+export function decodeVoxels(raw: Uint8Array, h: DecodedHeader, owned = false): VoxelData {
   const { name, bytes } = h.datatype;
   const le = h.header.littleEndian;
+  const host = (n: number) => alignedCopy(raw, n, le, owned);
   let values: VoxelData;
   switch (name) {
     case "uint8":
-      values = raw.slice();
+      values = owned ? raw : raw.slice();
       break;
     case "int8":
-      values = new Int8Array(alignedCopy(raw, 1, le));
+      values = new Int8Array(host(1));
       break;
     case "int16":
-      values = new Int16Array(alignedCopy(raw, 2, le));
+      values = new Int16Array(host(2));
       break;
     case "uint16":
-      values = new Uint16Array(alignedCopy(raw, 2, le));
+      values = new Uint16Array(host(2));
       break;
     case "int32":
-      values = new Int32Array(alignedCopy(raw, 4, le));
+      values = new Int32Array(host(4));
       break;
     case "uint32":
-      values = new Uint32Array(alignedCopy(raw, 4, le));
+      values = new Uint32Array(host(4));
       break;
     case "float32":
-      values = new Float32Array(alignedCopy(raw, 4, le));
+      values = new Float32Array(host(4));
       break;
     case "float64":
-      values = new Float64Array(alignedCopy(raw, 8, le));
+      values = new Float64Array(host(8));
       break;
     case "int64":
     case "uint64": {
-      const big = name === "int64"
-        ? new BigInt64Array(alignedCopy(raw, 8, le))
-        : new BigUint64Array(alignedCopy(raw, 8, le));
+      const big = name === "int64" ? new BigInt64Array(host(8)) : new BigUint64Array(host(8));
       values = Float64Array.from(big, (v) => Number(v));
       break;
     }
@@ -127,35 +135,45 @@ function toInfo(h: DecodedHeader, name: string): NiftiInfo {
     datatype: h.datatype.name,
     affineSource: h.affineSource,
     header: h.header,
+    ...(h.warnings.length ? { warnings: h.warnings } : {}),
     slope: h.slope,
     inter: h.inter,
   };
 }
 
-/**
- * Decodes a whole in-memory NIfTI file (`.nii` bytes, already gunzipped). For a pair, pass the `.hdr` bytes and
- * the `.img` bytes as `imgBytes`.
- */
-export function parseNifti(bytes: Uint8Array, name: string, imgBytes?: Uint8Array): Image {
-  const h = decodeHeader(bytes, name);
-  const info = toInfo(h, name);
-  const dataFile = imgBytes ?? bytes;
-  const need = voxelCount(h.shape) * h.datatype.bytes;
-  const end = h.voxOffset + need;
-  if (end > dataFile.length) {
-    const where = imgBytes ? "image file" : "file";
-    throw new Error(
-      `cannot read "${name}": header says ${h.shape.slice(0, h.ndim).join("x")} ${h.datatype.name} at offset ` +
-        `${h.voxOffset} but ${where} is ${end - dataFile.length} bytes short`,
-    );
-  }
-  const data = decodeVoxels(dataFile.subarray(h.voxOffset, end), h);
-  const { slope: _s, inter: _i, ...rest } = info;
+function shortBy(h: DecodedHeader, name: string, have: number, pair: boolean): Error {
+  const end = h.voxOffset + voxelCount(h.shape) * h.datatype.bytes;
+  return new Error(
+    `cannot read "${name}": header says ${h.shape.slice(0, h.ndim).join("x")} ${h.datatype.name} at offset ` +
+      `${h.voxOffset} but ${pair ? "image file" : "file"} is ${end - have} bytes short`,
+  );
+}
+
+function withVoxels(h: DecodedHeader, name: string, data: VoxelData): Image {
+  const { slope: _s, inter: _i, ...rest } = toInfo(h, name);
   return { ...rest, data };
 }
 
 /**
- * Reads a NIfTI-1/NIfTI-2/Analyze image from disk (gzip detected from the content).
+ * Decodes a whole in-memory NIfTI file (`.nii` bytes, already gunzipped). For a pair, pass the `.hdr` bytes and
+ * the `.img` bytes as `imgBytes`. A 348-byte header without NIfTI magic is Analyze 7.5 only for a pair (or a `name`
+ * ending in `.hdr`/`.img`), as nibabel decides.
+ */
+export function parseNifti(bytes: Uint8Array, name: string, imgBytes?: Uint8Array): Image {
+  const h = decodeHeader(bytes, name, imgBytes ? { pair: true } : {});
+  const dataFile = imgBytes ?? bytes;
+  const end = h.voxOffset + voxelCount(h.shape) * h.datatype.bytes;
+  if (end > dataFile.length) throw shortBy(h, name, dataFile.length, imgBytes !== undefined);
+  return withVoxels(h, name, decodeVoxels(dataFile.subarray(h.voxOffset, end), h));
+}
+
+/** Most bytes of header + extensions kept (a larger vox_offset is skipped over, not held). */
+const MAX_HEADER_BYTES = 16 * 2 ** 20;
+
+/**
+ * Reads a NIfTI-1/NIfTI-2/Analyze image from disk (gzip detected from the content). Reading is bounded: the header
+ * is decoded first (sizes above `NIFTYTS_MAX_VOXELS` are refused before anything is allocated), then exactly
+ * `vox_offset` + the image's bytes are read (inflated) and nothing after them.
  *
  * @example
  * ```ts
@@ -165,17 +183,46 @@ export function parseNifti(bytes: Uint8Array, name: string, imgBytes?: Uint8Arra
  */
 export async function readNifti(path: string): Promise<Image> {
   const pair = pairPaths(path);
-  if (!pair) return parseNifti(await readMaybeGzip(path), path);
-  const hdr = await readMaybeGzip(pair.hdr);
-  const img = await readMaybeGzip(pair.img).catch((e) => {
+  if (!pair) {
+    let h: DecodedHeader | undefined;
+    const got = await readBounded(path, 540, (head) => {
+      h = decodeHeader(head, path);
+      const keep = Math.min(h.voxOffset, MAX_HEADER_BYTES);
+      return { keep, skip: h.voxOffset - keep, data: voxelCount(h.shape) * h.datatype.bytes };
+    });
+    h = decodeHeader(got.head, path);
+    const need = voxelCount(h.shape) * h.datatype.bytes;
+    if (got.data.length < need) {
+      throw shortBy(h, path, got.head.length + got.data.length, false);
+    }
+    return withVoxels(h, path, decodeVoxels(got.data, h, true));
+  }
+  const h = await readPairHeader(pair.hdr, path);
+  const img = await readBounded(pair.img, 0, () => ({
+    keep: 0,
+    skip: h.voxOffset,
+    data: voxelCount(h.shape) * h.datatype.bytes,
+  })).catch((e) => {
     throw new Error(`cannot read "${path}": image file of the pair is missing or unreadable (${e.message})`);
   });
-  return parseNifti(hdr, path, img);
+  const need = voxelCount(h.shape) * h.datatype.bytes;
+  if (img.data.length < need) throw shortBy(h, path, h.voxOffset + img.data.length, true);
+  return withVoxels(h, path, decodeVoxels(img.data, h, true));
+}
+
+/** The header of a pair: the `.hdr` file (with its extensions, which run to the end of that file). */
+async function readPairHeader(hdr: string, name: string): Promise<DecodedHeader> {
+  const got = await readBounded(hdr, 0, () => ({ keep: 0, data: MAX_HEADER_BYTES }));
+  return decodeHeader(got.data, name, { pair: true });
 }
 
 /** Reads only the header of a NIfTI/Analyze file: shape, datatype, affine, voxel size, scaling. */
 export async function readNiftiInfo(path: string): Promise<NiftiInfo> {
   const pair = pairPaths(path);
-  const bytes = await readMaybeGzip(pair ? pair.hdr : path);
-  return toInfo(decodeHeader(bytes, path), path);
+  if (pair) return toInfo(await readPairHeader(pair.hdr, path), path);
+  const got = await readBounded(path, 540, (head) => {
+    const h = decodeHeader(head, path);
+    return { keep: Math.min(h.voxOffset, MAX_HEADER_BYTES), data: 0 };
+  });
+  return toInfo(decodeHeader(got.head, path), path);
 }

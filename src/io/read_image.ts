@@ -1,12 +1,12 @@
 /**
- * One entry point for every supported input: NIfTI-1/2 or Analyze files, and DICOM series (a folder, or one file
- * of the series).
+ * One entry point for every supported input: NIfTI-1/2 or Analyze files, and DICOM (a folder is a series; a file is
+ * that image, or its series when asked).
  *
  * @module
  */
 import type { Image } from "../geometry/image.ts";
 import { readNifti } from "./nifti_read.ts";
-import { readDicomSeries } from "./dicom.ts";
+import { readDicom } from "./dicom.ts";
 
 const NIFTI_NAME = /\.(nii|hdr|img)(\.gz)?$/i;
 
@@ -35,14 +35,21 @@ export async function detectFormat(path: string): Promise<"nifti" | "dicom"> {
   throw new Error(`cannot read "${path}": not a NIfTI, Analyze or DICOM file`);
 }
 
+/** Options for {@link readImage}. */
+export interface ReadImageOptions {
+  /** A DICOM file stands for its whole series (see `readDicom`); default: that one file. */
+  readonly dicomSeries?: boolean;
+}
+
 /**
- * Reads any supported image: `.nii`, `.nii.gz`, `.hdr`/`.img` pairs, or a DICOM series (folder or file).
+ * Reads any supported image: `.nii`, `.nii.gz`, `.hdr`/`.img` pairs, a DICOM folder (one series) or a DICOM file.
  *
  * @example
  * ```ts
  * const img = await readImage("sub-01_T1w.nii.gz");
+ * const series = await readImage("dicom/IM0001.dcm", { dicomSeries: true });
  * ```
  */
-export async function readImage(path: string): Promise<Image> {
-  return (await detectFormat(path)) === "dicom" ? readDicomSeries(path) : readNifti(path);
+export async function readImage(path: string, options: ReadImageOptions = {}): Promise<Image> {
+  return (await detectFormat(path)) === "dicom" ? readDicom(path, { series: options.dicomSeries }) : readNifti(path);
 }

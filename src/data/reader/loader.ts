@@ -196,7 +196,17 @@ export class SubjectLoader {
           throw new Error(`subject "${rec.id}" has no file in input section [${name}] (role "${role}")`);
         }
         this.#reads++;
-        const { volume, geometry: g } = conformImage(await read(path), this.#options.sections[name]);
+        const image = await read(path);
+        for (const w of image.warnings ?? []) console.warn(`warning: ${w}`);
+        let conformed: ReturnType<typeof conformImage>;
+        try {
+          conformed = conformImage(image, this.#options.sections[name]);
+        } catch (e) {
+          // Geometry errors ("affine is singular") know no file names.
+          const message = (e as Error).message;
+          throw message.includes(path) ? e : new Error(`cannot load "${path}" (section [${name}]): ${message}`);
+        }
+        const { volume, geometry: g } = conformed;
         if (parts.length > 0 && volume.shape.some((n, i) => n !== parts[0].shape[i])) {
           throw new Error(
             `subject "${rec.id}": section [${name}] ("${path}") is ${volume.shape.join("x")} after loading but ` +
