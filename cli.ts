@@ -7,14 +7,14 @@
  * @module
  */
 import { Command, InvalidArgumentError, Option } from "./src/deps.ts";
-import { BACKENDS, useBackend } from "./src/backend.ts";
+import { BACKENDS, requestedBackend, useBackend } from "./src/backend.ts";
 import { VERSION } from "./src/version.ts";
 import { graphCommand, parseShape } from "./src/commands/graph.ts";
 import { importWeightsCommand } from "./src/commands/import_weights.ts";
 import { demoCommand } from "./src/commands/demo.ts";
 import { evaluateCommand } from "./src/commands/evaluate.ts";
 import { mergeCommand } from "./src/commands/merge.ts";
-import { ACTIONS, applicationCommands, runActionCommand } from "./src/commands/run_action.ts";
+import { ACTIONS, applicationCommands, Interrupted, runActionCommand } from "./src/commands/run_action.ts";
 import { convertCommand, infoCommand, parseConvertFlags } from "./src/commands/info_convert.ts";
 import { getNetwork, networkNames } from "./networks/mod.ts";
 import { configReferenceMarkdown } from "./src/engine/config/reference.ts";
@@ -37,10 +37,15 @@ async function startBackend(name: string | undefined): Promise<void> {
   console.error(`backend: ${await useBackend(name)}`);
 }
 
+/** Commands that compute no tensors accept `--backend` (every command does) and only check the name. */
+function checkBackend(name: string | undefined): void {
+  if (name !== undefined) requestedBackend(name);
+}
+
+// Errors (ours and the parser's) are one line; `--help` prints usage.
 const program = new Command("niftyts")
   .description("NiftyTS: deep learning for medical imaging, in TypeScript on Deno")
-  .version(VERSION)
-  .showHelpAfterError();
+  .version(VERSION);
 
 program.command("graph")
   .description("build a network, print its parameter count, write graph.json, graph.html and a TensorBoard graph")
@@ -48,8 +53,12 @@ program.command("graph")
   .requiredOption("--input-shape <dims>", "input shape, channels last, e.g. 1,32,32,32,1", (v) => parseShape(v))
   .option("--out <dir>", "output folder", "graph_output")
   .option("--num-classes <n>", "output channels", positiveInt, 2)
+  .option("--noise-size <n>", "GANs (simple_gan, simulator_gan): length of the noise vector", positiveInt, 100)
   .addOption(backendOption())
-  .action(async (network: string, o: { inputShape: number[]; out: string; numClasses: number; backend?: string }) => {
+  .action(async (
+    network: string,
+    o: { inputShape: number[]; out: string; numClasses: number; noiseSize: number; backend?: string },
+  ) => {
     await startBackend(o.backend);
     for (const line of await graphCommand(network, o)) console.log(line);
   });
@@ -74,20 +83,29 @@ program.command("import-weights")
 
 program.command("info")
   .description("print a readable header summary of an image (NIfTI file, DICOM file or folder)")
-  .argument("<file>", "image file or DICOM folder")
-  .action(async (file: string) => console.log(await infoCommand(file)));
+  .argument("<file>", "image file or DICOM folder (a DICOM file is that one image unless --series)")
+  .option("--series", "a DICOM file stands for its whole series (the files of its folder with its SeriesInstanceUID)")
+  .addOption(backendOption())
+  .action(async (file: string, o: { series?: boolean; backend?: string }) => {
+    checkBackend(o.backend);
+    console.log(await infoCommand(file, { series: o.series }));
+  });
 
 program.command("convert")
   .description("read any supported image, optionally reorient/resample/conform, write NIfTI")
-  .argument("<input>", "NIfTI file, DICOM file or DICOM folder")
+  .argument("<input>", "NIfTI file, DICOM file (that one image unless --series) or DICOM folder")
   .argument("<output>", "output .nii or .nii.gz")
+  .option("--series", "a DICOM file stands for its whole series (the files of its folder with its SeriesInstanceUID)")
   .option("--axcodes <codes>", "reorient without resampling, e.g. RAS")
   .option("--pixdim <mm>", "resample to voxel size, e.g. 1,1,1 (one number: isotropic)")
   .option("--order <n>", "interpolation order 0 (nearest), 1 (linear) or 3 (cubic B-spline)")
   .option("--conform <spec>", "conform to size,voxel[,axcodes], e.g. 256,1,LIA")
   .option("--datatype <type>", "output datatype, e.g. float32, int16, uint8")
-  .action(async (input: string, output: string, flags: Record<string, string>) => {
-    console.log(await convertCommand(input, output, parseConvertFlags(flags)));
+  .addOption(backendOption())
+  .action(async (input: string, output: string, flags: Record<string, string> & { series?: boolean }) => {
+    const { series, backend, ...rest } = flags;
+    checkBackend(backend as string | undefined);
+    console.log(await convertCommand(input, output, { ...parseConvertFlags(rest), series: series === true }));
   });
 
 function actionCommand(name: string, description: string): Command {
@@ -177,11 +195,17 @@ program.command("merge")
 
 program.command("config-keys")
   .description("print every config key with its default, meaning and support status (Markdown)")
-  .action(() => console.log(configReferenceMarkdown()));
+  .addOption(backendOption())
+  .action((o: { backend?: string }) => {
+    checkBackend(o.backend);
+    console.log(configReferenceMarkdown());
+  });
 
 program.command("networks")
   .description("list the registered networks")
-  .action(() => {
+  .addOption(backendOption())
+  .action((o: { backend?: string }) => {
+    checkBackend(o.backend);
     for (const name of networkNames()) console.log(`${name.padEnd(16)} ${getNetwork(name).description}`);
   });
 
@@ -198,6 +222,10 @@ program.command("demo")
 try {
   await program.parseAsync(Deno.args, { from: "user" });
 } catch (e) {
+  if (e instanceof Interrupted) {
+    console.error(e.message);
+    Deno.exit(e.exitCode);
+  }
   console.error(`error: ${(e as Error).message}`);
   if (Deno.env.get("NIFTYTS_DEBUG")) console.error((e as Error).stack);
   Deno.exit(1);

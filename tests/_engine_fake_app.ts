@@ -158,3 +158,6 @@ export function fakeConfigText(modelDir: string, training: Readonly<Record<strin
     "",
   ].join("\n");
 }
+
+/** The fake application as a plugin module's export, for driving it through `cli.ts train -a tests/_engine_fake_app.ts`. */
+export const application: FakeApplication = new FakeApplication();

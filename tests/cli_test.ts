@@ -88,3 +88,40 @@ Deno.test("cli convert reorients a NIfTI file and info reports the new axcodes; 
   assertEquals((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), ["in.nii.gz", "ras.nii.gz"]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("cli --backend: a bad name is one line; info, convert, networks and config-keys accept it; graph builds GANs", async () => {
+  const bad = await cli(["graph", "toynet", "--input-shape", "1,8,8,8,1", "--backend", "nonsense"]);
+  assertEquals(bad.code, 1);
+  assertEquals(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+  assert(bad.stderr.includes("'nonsense' is invalid. Allowed choices are cpu, wasm, webgpu"), bad.stderr);
+  const networks = await cli(["networks", "--backend", "cpu"]);
+  assertEquals(networks.code, 0, networks.stderr);
+  const dir = await Deno.makeTempDir();
+  const { encodeNifti1 } = await import("../src/io/mod.ts");
+  await Deno.writeFile(
+    `${dir}/in.nii`,
+    encodeNifti1({
+      data: new Float32Array(8),
+      shape: [2, 2, 2, 1, 1],
+      ndim: 3,
+      affine: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+      pixdim: [1, 1, 1],
+      datatype: "float32",
+      affineSource: "sform",
+    }),
+  );
+  const info = await cli(["info", `${dir}/in.nii`, "--backend", "wasm"]);
+  assertEquals(info.code, 0, info.stderr);
+  const convert = await cli(["convert", `${dir}/in.nii`, `${dir}/out.nii`, "--backend", "cpu"]);
+  assertEquals(convert.code, 0, convert.stderr);
+  const pixdim = await cli(["convert", `${dir}/in.nii`, `${dir}/tiny.nii`, "--pixdim", "0.0001"]);
+  assertEquals(pixdim.code, 1);
+  assert(pixdim.stderr.includes("--pixdim 0.0001,0.0001,0.0001: the output would be 10001x10001x10001"), pixdim.stderr);
+  const gan = await cli(["graph", "simple_gan", "--input-shape", "1,64,64,1", "--out", dir]);
+  assertEquals(gan.code, 0, gan.stderr);
+  assert(gan.stdout.includes("input [1,100] + [1,64,64,1] → output [1,64,64,1]"), gan.stdout);
+  const odd = await cli(["graph", "simple_gan", "--input-shape", "1,30,30,1", "--out", dir]);
+  assertEquals(odd.code, 1);
+  assert(odd.stderr.includes("cannot build simple_gan on noise [1,100] and images [1,30,30,1]"), odd.stderr);
+  await Deno.remove(dir, { recursive: true });
+});

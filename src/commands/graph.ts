@@ -6,13 +6,16 @@
  */
 import { recordGraph } from "../dsl/mod.ts";
 import { writeGraphFiles } from "../viz/mod.ts";
-import { resolveNetwork } from "../../networks/mod.ts";
+import { getNetwork, resolveNetwork } from "../../networks/mod.ts";
+import { isModuleReference } from "../util/plugin.ts";
 
 /** Options of {@link graphCommand}. */
 export interface GraphCommandOptions {
   readonly inputShape: readonly number[];
   readonly out: string;
   readonly numClasses?: number;
+  /** Noise vector length for GANs (they take `[batch, noise]` noise and the images); default 100. */
+  readonly noiseSize?: number;
 }
 
 /** Parses `1,32,32,32,1` into a shape, naming the option on error. */
@@ -28,12 +31,26 @@ export function parseShape(text: string, option = "--input-shape"): number[] {
 export async function graphCommand(network: string, options: GraphCommandOptions): Promise<string[]> {
   const factory = await resolveNetwork(network);
   const net = factory({ numClasses: options.numClasses ?? 2 });
-  const graph = recordGraph(net, [options.inputShape]);
+  // A GAN takes noise and images: the noise batch follows the images'.
+  const gan = !isModuleReference(network) && getNetwork(network).outputKind === "gan";
+  const inputShapes = gan
+    ? [[options.inputShape[0], options.noiseSize ?? 100], options.inputShape]
+    : [options.inputShape];
+  let graph;
+  try {
+    graph = recordGraph(net, inputShapes);
+  } catch (e) {
+    const what = gan ? `noise [${inputShapes[0]}] and images [${options.inputShape}]` : `input [${options.inputShape}]`;
+    throw new Error(`cannot build ${network} on ${what}: ${(e as Error).message}`);
+  }
   const files = await writeGraphFiles(graph, options.out);
   const count = (graph.root.children ?? []).length;
   return [
     `${graph.network}: ${graph.parameters} parameters (${graph.trainableParameters} trainable), ` +
-    `input [${options.inputShape}] → output [${graph.outputShapes[0]}], ${count} top-level scopes`,
+    `input ${inputShapes.map((s) => `[${s}]`).join(" + ")} → output ${
+      graph.outputShapes.map((s) => `[${s}]`).join(" + ")
+    }, ` +
+    `${count} top-level scopes`,
     `wrote ${files.json}`,
     `wrote ${files.html}`,
     `wrote ${files.events} (tensorboard --logdir ${options.out})`,

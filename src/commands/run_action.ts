@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import "../applications/mod.ts";
 import { type Application, registerApplication, registeredApplications } from "../engine/application.ts";
-import { type ActionResult, runAction } from "../engine/mod.ts";
+import { type ActionResult, runAction, signalExitCode } from "../engine/mod.ts";
 import { importPlugin, isModuleReference } from "../util/plugin.ts";
 import { formatShard, parseShard, shardFileName, shardFromEnv } from "../util/shard.ts";
 
@@ -45,7 +45,33 @@ export interface RunActionCommandOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Runs one action and returns the summary lines to print. */
+/**
+ * Training was stopped by SIGINT/SIGTERM (a checkpoint was written): the message says where and how to resume; the
+ * CLI prints it and exits with `exitCode` (130 or 143), so scripts and schedulers can tell it from a finished run.
+ */
+export class Interrupted extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+    this.name = "Interrupted";
+  }
+}
+
+/** The command that resumes an interrupted run: the same config and overrides, with `--starting_iter -1`. */
+function resumeCommand(options: RunActionCommandOptions): string {
+  const kept: string[] = [];
+  const overrides = options.overrides ?? [];
+  for (let i = 0; i < overrides.length; i++) {
+    if (/^--(TRAINING\.)?starting_iter(=|$)/.test(overrides[i])) {
+      if (!overrides[i].includes("=")) i++;
+      continue;
+    }
+    kept.push(overrides[i]);
+  }
+  const app = options.application ? ` -a ${options.application}` : "";
+  return `deno run -A cli.ts train -c ${options.config}${app}${kept.map((o) => ` ${o}`).join("")} --starting_iter -1`;
+}
+
+/** Runs one action and returns the summary lines to print; throws {@link Interrupted} when a signal stopped training. */
 export async function runActionCommand(action: string, options: RunActionCommandOptions): Promise<string[]> {
   if (!ACTIONS.includes(action as Action)) {
     throw new Error(`unknown action "${action}": expected one of ${ACTIONS.join(", ")}`);
@@ -59,6 +85,14 @@ export async function runActionCommand(action: string, options: RunActionCommand
     application,
     log: options.log,
   });
+  if (result.action === "train" && result.result.stoppedBy === "signal") {
+    const { iteration, checkpoint, signal = "SIGINT" } = result.result;
+    throw new Interrupted(
+      `interrupted at iteration ${iteration} by ${signal}; checkpoint ${checkpoint}; ` +
+        `resume with: ${resumeCommand(options)}`,
+      signalExitCode(signal),
+    );
+  }
   return await summary(result);
 }
 

@@ -29,6 +29,8 @@ function shapesOf(values: readonly unknown[]): number[][] {
   const visit = (v: unknown) => {
     if (v instanceof tf.Tensor) out.push([...v.shape]);
     else if (Array.isArray(v)) v.forEach(visit);
+    // Output objects (a GAN's { generated, realLogits, … }, a VAE's eight tensors): their tensors in key order.
+    else if (v !== null && typeof v === "object") Object.values(v).forEach(visit);
   };
   values.forEach(visit);
   return out;

@@ -113,7 +113,12 @@ export async function readTrainingCheckpoint(modelDir: string, iteration: number
         (have.length ? ` (have: ${have.join(", ")})` : " (it has none)"),
     );
   }
-  const contents = await readSafetensors(path);
+  let contents: Awaited<ReturnType<typeof readSafetensors>>;
+  try {
+    contents = await readSafetensors(path);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}${await intactHint(modelDir, have.filter((it) => it < iteration))}`);
+  }
   const info = parseCheckpointMetadata(contents.metadata, { source: path });
   let state: JsonValue | undefined;
   if (info.extra?.driver_state !== undefined) {
@@ -124,6 +129,20 @@ export async function readTrainingCheckpoint(modelDir: string, iteration: number
     }
   }
   return { path, iteration: info.iteration ?? iteration, tensors: contents.tensors, config: info.config, state };
+}
+
+/** For an unreadable checkpoint: which older one is intact, and how to use it (or that none is). */
+async function intactHint(modelDir: string, older: readonly number[]): Promise<string> {
+  for (const it of [...older].reverse()) {
+    try {
+      await readSafetensors(checkpointPath(modelDir, it));
+      return `; the newest intact checkpoint is iteration ${it} ("${checkpointPath(modelDir, it)}"): use it with ` +
+        `--starting_iter ${it} (training) or --inference_iter ${it} (inference), or delete the unreadable file`;
+    } catch {
+      // Damaged too: try the next older one.
+    }
+  }
+  return older.length ? "; no older checkpoint is intact either" : "; there is no older checkpoint";
 }
 
 /** Deletes the oldest checkpoints (and their configs) so that at most `keep` remain; returns deleted iterations. */

@@ -9,7 +9,8 @@
  * checkpoints every `save_every_n` and at the end, at most `max_checkpoints` kept; TensorBoard scalars every
  * `tensorboard_every_n` in `<model_dir>/logs/training` (and `…/validation`), the network graph once per run; a
  * progress line per iteration. SIGINT/SIGTERM: the current iteration finishes, a checkpoint is written, and
- * {@link train} returns with `stoppedBy: "signal"` (the CLI then exits); a second signal exits at once.
+ * {@link train} returns with `stoppedBy: "signal"` and the signal's name (the CLI then exits with 130 or 143, the
+ * shell's codes for those signals); a second signal exits at once with that code.
  *
  * Resuming is exact: the checkpoint holds the variables, the optimizer slots and the driver state (seed, batch
  * source positions, validation history), and the learning rate is a function of the iteration.
@@ -73,6 +74,8 @@ export interface TrainResult {
   /** Iterations completed (the last checkpoint's iteration). */
   readonly iteration: number;
   readonly stoppedBy: StopReason;
+  /** The signal that stopped training (`stoppedBy: "signal"`). */
+  readonly signal?: "SIGINT" | "SIGTERM";
   /** The last checkpoint written. */
   readonly checkpoint: string;
   /** Final values of every variable, by path. */
@@ -133,12 +136,12 @@ export async function train(config: NiftyConfig, application: Application, optio
   const schedule = scheduleOf(config);
   const sources: BatchSource[] = [];
   const writers: EventWriter[] = [];
-  let stopSignal: string | undefined;
-  const onSignal = (name: string) => () => {
+  let stopSignal: "SIGINT" | "SIGTERM" | undefined;
+  const onSignal = (name: "SIGINT" | "SIGTERM") => () => {
     if (stopSignal) {
       // A second signal means "now": checkpoint writes are atomic, so exiting mid-write loses nothing on disk.
       log(`${name} received again: exiting without a checkpoint`);
-      Deno.exit(130);
+      Deno.exit(signalExitCode(name));
     }
     log(`${name} received: saving a checkpoint after this iteration (send it again to exit at once)`);
     stopSignal = name;
@@ -299,6 +302,7 @@ export async function train(config: NiftyConfig, application: Application, optio
     return {
       iteration,
       stoppedBy,
+      ...(stoppedBy === "signal" ? { signal: stopSignal } : {}),
       checkpoint: lastPath,
       weights: await store.toNamedTensors(),
       validationHistory,
@@ -312,6 +316,11 @@ export async function train(config: NiftyConfig, application: Application, optio
     optimizer.dispose();
     store.dispose();
   }
+}
+
+/** The exit status a shell gives a process killed by `signal` (128 + its number): 130 for SIGINT, 143 for SIGTERM. */
+export function signalExitCode(signal: "SIGINT" | "SIGTERM"): number {
+  return signal === "SIGINT" ? 130 : 143;
 }
 
 function scheduleOf(config: NiftyConfig): LearningRateSchedule {
