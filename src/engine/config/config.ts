@@ -365,7 +365,8 @@ function convertSection(
       out[key] = structuredClone(spec.default);
       continue;
     }
-    const what = `${entry.origin}: [${section}] ${key} = "${entry.text}"`;
+    // JSON quoting keeps the message on one line whatever the value holds (continuation lines, control characters).
+    const what = `${entry.origin}: [${section}] ${key} = ${JSON.stringify(entry.text)}`;
     const converted = convertText(spec, entry.text);
     if (!converted.ok) throw new Error(`${what}: expected ${converted.expected}`);
     const checked = spec.schema.safeParse(converted.value);
