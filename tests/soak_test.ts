@@ -99,7 +99,7 @@ async function runChild(config: string, overrides: string[], killAfterMs?: numbe
 }
 
 Deno.test("soak: training killed with SIGKILL at random moments and resumed ends with the uninterrupted weights", async () => {
-  const trials = LONG ? 20 : 2, maxIter = LONG ? 30 : 8, killsPerTrial = LONG ? 3 : 2;
+  const trials = LONG ? 20 : 2, maxIter = LONG ? 30 : 8, killsPerTrial = LONG ? 3 : 1;
   const settings = { max_iter: maxIter, save_every_n: 1, validation_every_n: 4, lr_schedule: "poly" };
   const dir = await Deno.makeTempDir();
   try {
