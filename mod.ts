@@ -19,7 +19,7 @@ export * from "./src/dsl/mod.ts";
 export * from "./src/kernels/mod.ts";
 export * from "./src/weights/mod.ts";
 export * from "./src/viz/mod.ts";
-export { type LossFunction, optimizerSlots, trainStep } from "./src/engine/train_step.ts";
+export { type LossFunction, optimizerSlots, trainStep, trainStepLoss } from "./src/engine/train_step.ts";
 export { Progress } from "./src/engine/progress.ts";
 export * from "./layers/mod.ts";
 export * from "./networks/mod.ts";

@@ -9,7 +9,7 @@ import { applyNetwork, type Layer, VariableStore } from "../src/dsl/mod.ts";
 import { HighRes3DNet } from "../networks/highres3dnet.ts";
 import { MeshNet } from "../networks/meshnet.ts";
 import { predictVolume } from "../src/engine/inference/mod.ts";
-import { trainStep } from "../src/engine/train_step.ts";
+import { trainStepLoss } from "../src/engine/train_step.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import type { BenchCase } from "./cases.ts";
 import { BenchUNet3D } from "./unet3d.ts";
@@ -69,7 +69,7 @@ function timeConvTranspose(c: BenchCase): number {
 
 /** A network (default the bench U-Net), its variables, an Adam optimizer and one random image/label pair at `size`³. */
 export function unetSetup(size: number, network: Layer = new BenchUNet3D({ numClasses: 2, base: 8 })): {
-  step: () => number;
+  step: () => void;
   dispose: () => void;
 } {
   const net = network;
@@ -80,7 +80,7 @@ export function unetSetup(size: number, network: Layer = new BenchUNet3D({ numCl
     tf.oneHot(tf.cast(tf.greater(randn([1, size, size, size], 2), 0), "int32"), 2).asType("float32")
   );
   const loss = (p: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, p) as tf.Scalar;
-  const step = () => trainStep(net, x, { store, optimizer, loss });
+  const step = () => tf.dispose(trainStepLoss(net, x, { store, optimizer, loss }));
   return {
     step,
     dispose: () => {

@@ -72,19 +72,19 @@ export function assertGradientsFlow(net: Net, x: tf.Tensor, loss: (y: tf.Tensor)
 }
 
 /** Trains `steps` Adam steps; asserts the loss went down and the live tensor count never moved after step 1. */
-export function assertTrains(
+export async function assertTrains(
   net: Net,
   x: tf.Tensor,
   loss: (y: tf.Tensor) => tf.Scalar,
   { steps = 50, learningRate = 0.01, seed = 1 }: { steps?: number; learningRate?: number; seed?: number } = {},
-): { first: number; last: number } {
+): Promise<{ first: number; last: number }> {
   const store = new VariableStore({ seed });
   const optimizer = tf.train.adam(learningRate);
   try {
     const losses: number[] = [];
     let count = -1;
     for (let i = 0; i < steps; i++) {
-      losses.push(trainStep(net, x, { store, optimizer, loss }));
+      losses.push(await trainStep(net, x, { store, optimizer, loss }));
       const now = tf.memory().numTensors;
       if (i === 1) count = now;
       if (i > 1) assertEquals(now, count, `tensor count changed at step ${i}: ${count} → ${now}`);

@@ -1,7 +1,8 @@
 /**
  * Training end to end on webgpu (issue 12): the demo (segmentation application, driver, checkpoints, grid
  * inference, evaluation) trains on webgpu with the cpu run's losses and Dice, reads nothing back synchronously
- * (webgpu under Deno cannot) and leaves no tensors behind; a lost GPU device is one clear error naming the backend.
+ * (webgpu under Deno cannot) and leaves no tensors behind; 100 `trainStep`s keep the tensor count flat; a lost GPU
+ * device is one clear error naming the backend.
  * Skips, with the reason, when Deno has no WebGPU adapter.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
@@ -11,6 +12,8 @@ import { assertBackendAlive, useBackend } from "../src/backend.ts";
 import { demoCommand } from "../src/commands/demo.ts";
 import { webgpuAvailable } from "./_backend_parity.ts";
 import { assertThrows } from "./_util.ts";
+import { assertTrains, crossEntropy } from "./_network_checks.ts";
+import { ToyNet } from "../networks/toynet.ts";
 
 const gpu = await webgpuAvailable();
 if (gpu.ok) await useBackend("webgpu");
@@ -54,6 +57,22 @@ Deno.test({
     );
     for (const [label, d] of Object.entries(cpu.dice)) {
       assert(Math.abs(d - webgpu.dice[Number(label)]) <= 1e-3, `Dice of ${label}: cpu ${d}, webgpu ${webgpu.dice}`);
+    }
+  },
+});
+
+Deno.test({
+  name: `ToyNet learns on webgpu over 100 Adam steps (trainStep) with the tensor count flat after step 1${skipped}`,
+  ignore: !gpu.ok,
+  fn: async () => {
+    await useBackend("webgpu");
+    try {
+      const x = tf.randomNormal([1, 6, 6, 6, 1], 0, 1, "float32", 4);
+      const labels = tf.tidy(() => tf.squeeze(tf.greater(x, 0), [4]));
+      await assertTrains(new ToyNet({ numClasses: 2 }), x, crossEntropy(labels, 2), { steps: 100, learningRate: 0.05 });
+      tf.dispose([x, labels]);
+    } finally {
+      await useBackend("cpu");
     }
   },
 });

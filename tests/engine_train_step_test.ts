@@ -22,15 +22,18 @@ function phantomBatch(size: number) {
   };
 }
 
-Deno.test("30 Adam steps of ToyNet on a phantom reduce the loss and keep the tensor count flat", () => {
+Deno.test("30 Adam steps of ToyNet on a phantom reduce the loss and keep the tensor count flat", async () => {
   const { x, y } = phantomBatch(12);
   const net = new ToyNet({ numClasses: 3 });
   const store = new VariableStore({ seed: 1 });
   const optimizer = tf.train.adam(0.05);
   const loss = (logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-  const losses = [trainStep(net, x, { store, optimizer, loss }), trainStep(net, x, { store, optimizer, loss })];
+  const losses = [
+    await trainStep(net, x, { store, optimizer, loss }),
+    await trainStep(net, x, { store, optimizer, loss }),
+  ];
   const count = tf.memory().numTensors;
-  for (let i = 0; i < 28; i++) losses.push(trainStep(net, x, { store, optimizer, loss }));
+  for (let i = 0; i < 28; i++) losses.push(await trainStep(net, x, { store, optimizer, loss }));
   assertEquals(tf.memory().numTensors, count, "tensor count grew across training steps");
   assert(losses.every(Number.isFinite));
   assert(losses.at(-1)! < 0.5 * losses[0], `loss ${losses[0]} → ${losses.at(-1)}`);
@@ -39,13 +42,13 @@ Deno.test("30 Adam steps of ToyNet on a phantom reduce the loss and keep the ten
   store.dispose();
 });
 
-Deno.test("frozen variables (vars_to_freeze regex) do not change; the others do; L2 decay enters the loss", () => {
+Deno.test("frozen variables (vars_to_freeze regex) do not change; the others do; L2 decay enters the loss", async () => {
   const { x, y } = phantomBatch(6);
   const net = new ToyNet({ numClasses: 3, wRegularizer: { l2: 0.5 } });
   const store = new VariableStore({ seed: 2 });
   const optimizer = tf.train.sgd(0.1);
   const loss = (logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-  trainStep(net, x, { store, optimizer, loss });
+  await trainStep(net, x, { store, optimizer, loss });
   const frozen = store.freeze("conv_input");
   assertEquals(frozen, [
     "ToyNet/conv_input_bn_relu/conv_/w",
@@ -54,7 +57,7 @@ Deno.test("frozen variables (vars_to_freeze regex) do not change; the others do;
   ]);
   const snapshot = (p: string) => [...store.get(p)!.variable.dataSync()];
   const before = snapshot("ToyNet/conv_input_bn_relu/conv_/w"), beforeOut = snapshot("ToyNet/conv_output_bn/conv_/w");
-  trainStep(net, x, { store, optimizer, loss });
+  await trainStep(net, x, { store, optimizer, loss });
   assertEquals(snapshot("ToyNet/conv_input_bn_relu/conv_/w"), before);
   assert(snapshot("ToyNet/conv_output_bn/conv_/w").join() !== beforeOut.join());
   // Only the unfrozen regularized variables count: 0.5/2 · Σw² of conv_output's kernel and its bn (gamma, beta).
@@ -77,7 +80,7 @@ Deno.test("Adam slots are named <variable>/Adam/<slot> for checkpoints", async (
   const net = new ToyNet({ numClasses: 3 });
   const store = new VariableStore();
   const optimizer = tf.train.adam(0.01);
-  trainStep(net, x, { store, optimizer, loss: (l) => tf.losses.softmaxCrossEntropy(y, l) as tf.Scalar });
+  await trainStep(net, x, { store, optimizer, loss: (l) => tf.losses.softmaxCrossEntropy(y, l) as tf.Scalar });
   const names = [...(await optimizerSlots(optimizer, store)).keys()];
   assert(names.includes("ToyNet/conv_input_bn_relu/conv_/w/Adam/m"), names.join());
   assert(names.includes("ToyNet/conv_output_bn/bn_/gamma/Adam/v"), names.join());

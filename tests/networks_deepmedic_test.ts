@@ -77,11 +77,11 @@ Deno.test("deepmedic: one step gives finite non-zero gradients for all 76 traina
   tf.dispose([x, labels]);
 });
 
-Deno.test("deepmedic (4-feature pathways for speed) learns a thresholding task in 30 Adam steps, tensor count flat", () => {
+Deno.test("deepmedic (4-feature pathways for speed) learns a thresholding task in 30 Adam steps, tensor count flat", async () => {
   const x = tf.randomNormal([1, 57, 57, 1], 0, 1, "float32", 5);
   const labels = tf.tidy(() => tf.squeeze(tf.greater(tf.slice(x, [0, 24, 24, 0], [1, 9, 9, 1]), 0), [3]));
   const net = new DeepMedic({ numClasses: 2, convFeatures: Array(8).fill(4), fcFeatures: [8, 8] });
-  const { first, last } = assertTrains(net, x, crossEntropy(labels, 2), { learningRate: 0.02 });
+  const { first, last } = await assertTrains(net, x, crossEntropy(labels, 2), { learningRate: 0.02 });
   assert(last < first);
   tf.dispose([x, labels]);
 });

@@ -89,10 +89,10 @@ Deno.test("dense_vnet (small, 3D, prior, dropout on): finite non-zero gradients 
   tf.dispose([x, labels]);
 });
 
-Deno.test("dense_vnet (small, 2D, no dropout) learns a thresholding task in 30 Adam steps, tensor count flat", () => {
+Deno.test("dense_vnet (small, 2D, no dropout) learns a thresholding task in 30 Adam steps, tensor count flat", async () => {
   const x = tf.randomNormal([1, 16, 16, 1], 0, 1, "float32", 23);
   const labels = tf.tidy(() => tf.squeeze(tf.greater(x, 0), [3]));
   const net = new DenseVNet({ numClasses: 2, ...SMALL, pChannelsSelected: 1 });
-  assertTrains(net, x, crossEntropy(labels, 2), { learningRate: 0.02 });
+  await assertTrains(net, x, crossEntropy(labels, 2), { learningRate: 0.02 });
   tf.dispose([x, labels]);
 });

@@ -49,10 +49,10 @@ Deno.test("HighRes3DNet (narrow): one training step gives finite non-zero gradie
   tf.dispose([x, labels]);
 });
 
-Deno.test("highres3dnet_small (narrow) learns a tiny thresholding task in 30 Adam steps with a flat tensor count", () => {
+Deno.test("highres3dnet_small (narrow) learns a tiny thresholding task in 30 Adam steps with a flat tensor count", async () => {
   const x = tf.randomNormal([1, 8, 8, 8, 1], 0, 1, "float32", 2);
   const labels = tf.tidy(() => tf.squeeze(tf.greater(x, 0), [4]));
-  assertTrains(
+  await assertTrains(
     new HighRes3DNet({ numClasses: 2, variant: "small", nFeatures: [2, 3, 4, 4] }),
     x,
     crossEntropy(labels, 2),

@@ -66,7 +66,7 @@ Deno.test("holisticnet rejects odd spatial sizes and bad output modes before any
   store.dispose();
 });
 
-Deno.test("holisticnet (small, 2D): finite non-zero gradients for every trainable variable; 30 steps learn", () => {
+Deno.test("holisticnet (small, 2D): finite non-zero gradients for every trainable variable; 30 steps learn", async () => {
   const x = tf.randomNormal([1, 8, 8, 1], 0, 1, "float32", 33);
   const labels = tf.tidy(() => tf.squeeze(tf.greater(x, 0), [3]));
   const net = new HolisticNet({ numClasses: 2, ...SMALL });
@@ -80,6 +80,6 @@ Deno.test("holisticnet (small, 2D): finite non-zero gradients for every trainabl
   assertEquals(peaks.size, 3 + 24 + 24 + 4 + 2);
   store.dispose();
   // The fused map is a weighted average of probabilities: used as logits it still separates the two classes.
-  assertTrains(net, x, crossEntropy(labels, 2), { learningRate: 0.02 });
+  await assertTrains(net, x, crossEntropy(labels, 2), { learningRate: 0.02 });
   tf.dispose([x, labels]);
 });

@@ -39,8 +39,8 @@ Deno.test("NoNewNet (narrow): one training step gives finite non-zero gradients 
   tf.dispose([x, labels]);
 });
 
-Deno.test("NoNewNet (narrow) learns a tiny thresholding task in 30 Adam steps with a flat tensor count", () => {
+Deno.test("NoNewNet (narrow) learns a tiny thresholding task in 30 Adam steps with a flat tensor count", async () => {
   const { x, labels } = task(2, 16);
-  assertTrains(new NoNewNet({ numClasses: 2, ...NARROW }), x, crossEntropy(labels, 2));
+  await assertTrains(new NoNewNet({ numClasses: 2, ...NARROW }), x, crossEntropy(labels, 2));
   tf.dispose([x, labels]);
 });

@@ -71,7 +71,7 @@ Deno.test("resnet and se_resnet reject bad widths at construction and 1D inputs 
 
 for (const [name, make] of [["resnet", ResNet], ["se_resnet", SEResNet]] as const) {
   // 32 and 64 channels: the SE bottleneck has 2 and 4 relu units (a single one can be dead at initialisation).
-  Deno.test(`${name} (8, 32, 64; 1 block): finite non-zero gradients everywhere; 30 steps fit random labels`, () => {
+  Deno.test(`${name} (8, 32, 64; 1 block): finite non-zero gradients everywhere; 30 steps fit random labels`, async () => {
     const x = tf.randomNormal([4, 8, 8, 2], 0, 1, "float32", 7);
     const labels = tf.tensor1d([0, 1, 2, 1], "int32");
     const net = new make({ numClasses: 3, nFeatures: [8, 32, 64], nBlocksPerResolution: 1 });
@@ -79,7 +79,7 @@ for (const [name, make] of [["resnet", ResNet], ["se_resnet", SEResNet]] as cons
     tf.tidy(() => void applyNetwork(net, [x], { store }));
     assertGradients(store, () => crossEntropy(labels, 3)(applyNetwork(net, [x], { store, training: true })));
     store.dispose();
-    assertTrains(net, x, crossEntropy(labels, 3), { learningRate: 0.01 });
+    await assertTrains(net, x, crossEntropy(labels, 3), { learningRate: 0.01 });
     tf.dispose([x, labels]);
   });
 }

@@ -33,7 +33,7 @@ Deno.test("scalenet rejects 2D input, a single modality and (default front end) 
   store.dispose();
 });
 
-Deno.test("scalenet (4 features, ToyNet front end, for speed): non-zero gradients everywhere; 30 steps learn", () => {
+Deno.test("scalenet (4 features, ToyNet front end, for speed): non-zero gradients everywhere; 30 steps learn", async () => {
   const x = tf.randomNormal([1, 4, 4, 4, 2], 0, 1, "float32", 11);
   const labels = tf.tidy(() => tf.greater(tf.sum(x, -1), 0));
   const net = new ScaleNet({ numClasses: 2, nFeatures: 4, frontEnd: new ToyNet({ numClasses: 2 }) });
@@ -47,6 +47,6 @@ Deno.test("scalenet (4 features, ToyNet front end, for speed): non-zero gradient
   );
   assertEquals(peaks.size, 2 * 4 + 6 * 6 + 6);
   store.dispose();
-  assertTrains(net, x, crossEntropy(labels, 2), { learningRate: 0.02 });
+  await assertTrains(net, x, crossEntropy(labels, 2), { learningRate: 0.02 });
   tf.dispose([x, labels]);
 });

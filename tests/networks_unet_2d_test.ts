@@ -44,8 +44,8 @@ Deno.test("UNet2D (narrow): one training step gives finite non-zero gradients fo
   tf.dispose([x, labels]);
 });
 
-Deno.test("UNet2D (narrow) learns a tiny thresholding task in 30 Adam steps with a flat tensor count", () => {
+Deno.test("UNet2D (narrow) learns a tiny thresholding task in 30 Adam steps with a flat tensor count", async () => {
   const { x, labels } = task(2);
-  assertTrains(new UNet2D({ numClasses: 2, ...NARROW }), x, crossEntropy(labels, 2));
+  await assertTrains(new UNet2D({ numClasses: 2, ...NARROW }), x, crossEntropy(labels, 2));
   tf.dispose([x, labels]);
 });

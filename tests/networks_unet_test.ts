@@ -58,10 +58,10 @@ Deno.test("UNet3D (narrow): one training step gives finite non-zero gradients fo
   tf.dispose([x, labels]);
 });
 
-Deno.test("UNet3D (narrow) on 2D inputs learns a tiny thresholding task in 30 Adam steps with a flat tensor count", () => {
+Deno.test("UNet3D (narrow) on 2D inputs learns a tiny thresholding task in 30 Adam steps with a flat tensor count", async () => {
   // 2D keeps the 30 steps cheap; the 3D path's gradients are checked above and against PyTorch in layers tests.
   const x = tf.randomNormal([1, 16, 16, 1], 0, 1, "float32", 2);
   const labels = tf.tidy(() => tf.squeeze(tf.greater(tf.slice(x, [0, 2, 2, 0], [1, 12, 12, 1]), 0), [3]));
-  assertTrains(new UNet3D({ numClasses: 2, ...NARROW }), x, crossEntropy(labels, 2));
+  await assertTrains(new UNet3D({ numClasses: 2, ...NARROW }), x, crossEntropy(labels, 2));
   tf.dispose([x, labels]);
 });

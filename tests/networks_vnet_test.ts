@@ -58,10 +58,10 @@ Deno.test("VNet (narrow): one training step gives finite non-zero gradients for 
   tf.dispose([x, labels]);
 });
 
-Deno.test("VNet (narrow) on 2D inputs learns a tiny thresholding task in 30 Adam steps with a flat tensor count", () => {
+Deno.test("VNet (narrow) on 2D inputs learns a tiny thresholding task in 30 Adam steps with a flat tensor count", async () => {
   // 2D keeps the 30 steps cheap (5×5×5 kernels are slow on tfjs cpu); the 3D gradients are checked above.
   const x = tf.randomNormal([1, 16, 16, 1], 0, 1, "float32", 2);
   const labels = tf.tidy(() => tf.squeeze(tf.greater(x, 0), [3]));
-  assertTrains(new VNet({ numClasses: 2, ...NARROW }), x, crossEntropy(labels, 2));
+  await assertTrains(new VNet({ numClasses: 2, ...NARROW }), x, crossEntropy(labels, 2));
   tf.dispose([x, labels]);
 });

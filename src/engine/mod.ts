@@ -19,6 +19,6 @@ export * from "./early_stopping.ts";
 export * from "./checkpoints.ts";
 export * from "./batch_source.ts";
 export * from "./driver.ts";
-export { type LossFunction, trainStep } from "./train_step.ts";
+export { type LossFunction, trainStep, trainStepLoss } from "./train_step.ts";
 export { formatDuration, Progress } from "./progress.ts";
 export * from "./inference/mod.ts";

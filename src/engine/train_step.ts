@@ -11,26 +11,46 @@ import { applyNetwork, type Layer, type VariableStore } from "../dsl/mod.ts";
 /** Computes a scalar loss from the network output. */
 export type LossFunction = (prediction: tf.Tensor) => tf.Scalar;
 
-/** Runs one step and returns the loss value (without regularization) as a number. */
-export function trainStep(
+/**
+ * Runs one step and returns the loss value (without regularization) as a scalar tensor, read nothing back (the
+ * caller disposes it): what a loop that reads losses only now and then, or a benchmark, calls.
+ */
+export function trainStepLoss(
   network: Layer<[tf.Tensor], tf.Tensor>,
   input: tf.Tensor,
   { store, optimizer, loss }: { store: VariableStore; optimizer: tf.Optimizer; loss: LossFunction },
-): number {
+): tf.Scalar {
   // The first application creates the variables: do it outside the gradient so they exist when it starts.
   if (store.records().length === 0) tf.tidy(() => void applyNetwork(network, [input], { store, training: false }));
   const vars = store.trainableVariables();
   if (vars.length === 0) throw new Error(`network "${network.name}" has no trainable variables to optimise`);
   return tf.tidy(() => {
-    let dataLoss = 0;
+    let dataLoss: tf.Scalar | undefined;
     const { grads } = tf.variableGrads(() => {
       const l = loss(applyNetwork(network, [input], { store, training: true }));
-      dataLoss = l.dataSync()[0];
+      dataLoss = tf.keep(tf.clone(l));
       return tf.add(l, store.regularizationLoss()) as tf.Scalar;
     }, vars);
     optimizer.applyGradients(grads);
-    return dataLoss;
+    return dataLoss!;
   });
+}
+
+/**
+ * Runs one step and returns the loss value (without regularization), read back asynchronously (GPU backends
+ * cannot, or should not, read synchronously).
+ */
+export async function trainStep(
+  network: Layer<[tf.Tensor], tf.Tensor>,
+  input: tf.Tensor,
+  options: { store: VariableStore; optimizer: tf.Optimizer; loss: LossFunction },
+): Promise<number> {
+  const l = trainStepLoss(network, input, options);
+  try {
+    return (await l.data())[0];
+  } finally {
+    l.dispose();
+  }
 }
 
 /**
