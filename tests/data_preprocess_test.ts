@@ -183,7 +183,7 @@ Deno.test("label normalisation maps arbitrary values to 0..K-1 and back, unknown
   }
 });
 
-Deno.test("subject chain: Nyul + masked whitening on the image, labels to 0..K-1, padding; undo restores labels and shape", () => {
+Deno.test("subject chain: padding, then Nyul + masked whitening of the padded image, labels to 0..K-1; undo restores", () => {
   const shape = fx.mask.shape;
   const image: ChannelVolume = { data: Float32Array.from(fx.mask.input), shape, channels: 1 };
   const label: ChannelVolume = {
@@ -203,9 +203,9 @@ Deno.test("subject chain: Nyul + masked whitening on the image, labels to 0..K-1
   });
   assertEquals(volumes.image.shape, [16, 15, 13]);
   assert(volumes.label.data.every((v) => v === 0 || v === 1));
-  // Foreground of the unpadded whitened image has mean 0 and std 1.
-  const w = unpadVolume(volumes.image, record.padding).data;
-  const fg = [...w].filter((_, i) => fx.mask.masks.otsu_plus.mask[i] > 0);
+  // NiftyNet pads first: the foreground mask of the padded image has mean 0 and std 1 after whitening.
+  const paddedMask = multimodMask(applyPadding(image, record.padding, "minimum"), { foregroundType: "otsu_plus" })[0];
+  const fg = [...volumes.image.data].filter((_, i) => paddedMask[i] > 0);
   const mean = fg.reduce((a, b) => a + b, 0) / fg.length;
   const sd = Math.sqrt(fg.reduce((a, b) => a + (b - mean) ** 2, 0) / fg.length);
   assert(Math.abs(mean) < 1e-4 && Math.abs(sd - 1) < 1e-4, `mean ${mean} sd ${sd}`);

@@ -22,13 +22,15 @@ import { RandomStream } from "../src/dsl/random.ts";
 import { assertClose, assertNoTensorLeak, assertRejects, assertThrows } from "./_util.ts";
 import { assertSameArray, randomVolume } from "./_data_helpers.ts";
 
-Deno.test("grid sampling then grid aggregation rebuilds random 2D and 3D volumes exactly, any window and border", () => {
+Deno.test("grid sampling then grid aggregation rebuilds random 2D and 3D volumes, all but the border rim", () => {
+  // NiftyNet's rule: windows stay inside the volume, so the outer `border` voxels are never written (fill_constant);
+  // volume_padding_size >= border puts that rim in the padding.
   const rng = new RandomStream(11);
   const r = (lo: number, hi: number) => lo + Math.floor(rng.uniform() * (hi - lo + 1));
   for (let trial = 0; trial < 40; trial++) {
     const is2d = trial % 3 === 0;
     const shape: Spatial3 = [r(1, 23), r(1, 19), is2d ? 1 : r(1, 13)];
-    const window = [r(1, 12), r(1, 12), is2d ? 1 : r(1, 9)];
+    const window = [r(1, Math.min(12, shape[0])), r(1, Math.min(12, shape[1])), is2d ? 1 : r(1, Math.min(9, shape[2]))];
     const border = window.map((w) => r(0, Math.floor((w - 1) / 2)));
     const channels = r(1, 3);
     const volume = randomVolume(shape, channels, trial);
@@ -38,14 +40,24 @@ Deno.test("grid sampling then grid aggregation rebuilds random 2D and 3D volumes
     ) {
       agg.add(w.data.image, w.location.image.start);
     }
-    assertSameArray(agg.result().data, volume.data, `trial ${trial} ${shape}/${window}/${border}`);
+    const b = border.map((v, d) => (window[d] === 1 ? 0 : v));
+    const expected = volume.data.slice();
+    const n = shape[0] * shape[1] * shape[2];
+    for (let i = 0; i < n; i++) {
+      const p = [i % shape[0], Math.floor(i / shape[0]) % shape[1], Math.floor(i / (shape[0] * shape[1]))];
+      if (p.some((v, d) => v < b[d] || v >= shape[d] - b[d])) {
+        for (let c = 0; c < channels; c++) expected[c * n + i] = -1;
+      }
+    }
+    assertSameArray(agg.result().data, expected, `trial ${trial} ${shape}/${window}/${border}`);
   }
 });
 
-Deno.test("grid starts step by window - 2*border and end flush with the volume edge", () => {
-  assertEquals(gridStarts1d(10, 4, 1, 2), [-1, 1, 3, 5, 7]);
-  assertEquals(gridStarts1d(10, 4, 0, 4), [0, 4, 6]);
-  assertEquals(gridStarts1d(3, 8, 2, 4), [-2]);
+Deno.test("grid starts step by window - 2*border inside the volume, the last flush with its end (NiftyNet 0.6)", () => {
+  assertEquals(gridStarts1d(10, 4, 2), [0, 2, 4, 6]);
+  assertEquals(gridStarts1d(10, 4, 4), [0, 4, 6]);
+  assertEquals(gridStarts1d(6, 4, 4), [0, 2, 1]);
+  assertEquals(gridStarts1d(3, 8, 4), [0]);
   assertThrows(() => [...gridSampler({ id: "s", volumes: { image: randomVolume([4, 4, 4], 1, 1) } }, {
     spatialWindowSize: { image: [4, 4, 4] },
     border: [2],
@@ -128,10 +140,45 @@ Deno.test("balanced sampler centres each label class equally often within 2% ove
     10000,
   );
   shares.forEach((s, i) => assert(Math.abs(s - 1 / 3) < 0.02, `class ${i}: ${s}`));
-  const zero = { ...map, data: new Float32Array(32) };
-  assertThrows(() => [...weightedSampler({ id: "z", volumes: { image: zero, sampler: zero } }, {
-    spatialWindowSize: { image: [3] },
-  })], `subject "z": the sampler map has no positive value`);
+});
+
+Deno.test("weighted sampler as NiftyNet 0.6: negative maps shifted, all-zero map uniform, stratified draws", () => {
+  // Map −1 everywhere but 3 at x = 5: shifted by +1, only x = 5 has weight (4).
+  const map = { data: new Float32Array(12).fill(-1), shape: [12, 1, 1] as Spatial3, channels: 1 };
+  map.data[5] = 3;
+  const centres = (m: ChannelVolume, window: number, n: number, seed = 3) =>
+    [...weightedSampler({ id: "s", volumes: { image: m, sampler: m } }, {
+      spatialWindowSize: { image: [window, 1, 1] },
+      samplePerVolume: n,
+      seed,
+    })].map((w) => w.location.image.start[0] + Math.floor(window / 2));
+  assertEquals(new Set(centres(map, 3, 20)), new Set([5]));
+  // All zero: uniform over the centres NiftyNet's crop_sampling_map keeps; an even window (4) never starts at n − 4.
+  const zero = { ...map, data: new Float32Array(12) };
+  const even = new Set(centres(zero, 4, 400));
+  assertEquals([...even].sort((a, b) => a - b), [2, 3, 4, 5, 6, 7, 8, 9]);
+  const odd = new Set(centres(zero, 3, 400));
+  assertEquals([...odd].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  // Stratified: 4 draws on weights 1..4 (x = 1..4 with a 3-window, total 10) take one from each quarter of the
+  // sorted cumulative sum (1, 3, 6, 10), from the top down: the first is always x = 4, the last x = 1 or 2.
+  const ramp = { ...map, data: Float32Array.from([0, 1, 2, 3, 4, 0]), shape: [6, 1, 1] as Spatial3 };
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const c = centres(ramp, 3, 4, seed);
+    assert(c[0] === 4 && (c[3] === 1 || c[3] === 2), `seed ${seed}: ${c}`);
+  }
+});
+
+Deno.test("windows of roles with different sizes share NiftyNet's centre: start + floor(big / 2) − floor(size / 2)", () => {
+  const image = randomVolume([8, 8, 8], 1, 1), label = randomVolume([8, 8, 8], 1, 2);
+  for (
+    const w of uniformSampler({ id: "s", volumes: { image, label } }, {
+      spatialWindowSize: { image: [4, 4, 4], label: [3, 3, 3] },
+      samplePerVolume: 5,
+      seed: 4,
+    })
+  ) {
+    assertEquals(w.location.label.start, w.location.image.start.map((v) => v + 1));
+  }
 });
 
 Deno.test("uniform sampler keeps windows inside the volume, is seeded, and aligns smaller label windows", () => {

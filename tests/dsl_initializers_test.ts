@@ -30,9 +30,9 @@ Deno.test("fans follow TensorFlow: kernel [k…, in, out], vector, scalar", () =
 });
 
 const cases: [string, InitializerSpec, { std: number; bound?: number }][] = [
-  ["he_normal (NiftyNet: truncated, σ=√(2.6/fan_in))", { type: "he_normal" }, {
-    std: Math.sqrt(2.6 / FAN_IN) * TRUNC,
-    bound: 2 * Math.sqrt(2.6 / FAN_IN),
+  ["he_normal (NiftyNet 0.6 / TF 1.13: truncated, std √(2/fan_in) after the cut)", { type: "he_normal" }, {
+    std: Math.sqrt(2 / FAN_IN),
+    bound: 2 * Math.sqrt(2 / FAN_IN) / TRUNC,
   }],
   ["he_uniform (±√(6/fan_in))", { type: "he_uniform" }, {
     std: Math.sqrt(6 / FAN_IN) / Math.sqrt(3),

@@ -17,11 +17,13 @@ import {
   gridStarts,
   InferenceWriter,
   type InferenceWriterOptions,
+  resizeAggregate,
   type SubjectId,
   undoPreprocessing,
   type Window,
 } from "../data/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
+import type { InterpOrder } from "../geometry/resample.ts";
 import { type EvaluationRow, formatCsv, summarizeRows } from "../evaluation/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import type { SubjectInfo } from "./_windows.ts";
@@ -56,6 +58,11 @@ export interface VolumeOutputsOptions {
   readonly labels?: boolean;
   /** Called after each subject's output is written (per-subject time and memory lines). */
   readonly onWritten?: (id: SubjectId, path: string) => void;
+  /**
+   * NiftyNet's resize aggregator instead of the grid one (`window_sampling = resize`): each subject's one output is
+   * edge-padded by `border` and resized to the padded volume with `order` (`output_interp_order`).
+   */
+  readonly resize?: { readonly order: InterpOrder };
 }
 
 /**
@@ -100,6 +107,12 @@ export class VolumeOutputs {
       if (w.padding) continue;
       const info = this.#subjects.get(w.subject);
       if (!info) throw new Error(`inference: no preprocessing record for subject "${w.subject}"`);
+      if (this.#options.resize) {
+        const shape = info.shape as [number, number, number];
+        const { order } = this.#options.resize;
+        await this.#write(w.subject, resizeAggregate(volumes[i], shape, { order, border: this.#options.border }), info);
+        continue;
+      }
       let entry = this.#open.get(w.subject);
       if (!entry) {
         entry = {

@@ -232,8 +232,14 @@ export async function windowAppRun(
     labelNormalisation: spec.labelNormalisation,
     labelRole: spec.targetRole,
   });
-  const sizes = windowSizesOf(config, imageRoles, { inference: true });
+  // NiftyNet infers with the resize sampler (at the input sections' window size) and the resize aggregator when it
+  // trains with it, with grid windows ([INFERENCE] spatial_window_size, if set) otherwise.
+  const resize = config.network.window_sampling === "resize";
+  const sizes = windowSizesOf(config, imageRoles, { inference: !resize });
   const grid = { spatialWindowSize: sizes, border: config.inference.border };
+  const sampler: SamplerSpec = resize
+    ? { kind: "resize", options: { spatialWindowSize: sizes, interpOrder: interpOrders(config, imageRoles) } }
+    : { kind: "grid", options: grid };
   const datatype: NiftiDatatype = spec.labelOutput ? "int16" : "float32";
   // Inference windows carry no label; the mapping is kept to map predicted classes back to label values.
   const labelMapping = preprocess.labelMapping;
@@ -252,6 +258,7 @@ export async function windowAppRun(
     finish: spec.finish,
     labels: spec.labelOutput,
     onWritten: (id) => plan.meter.done(id),
+    resize: resize ? { order: config.inference.output_interp_order as InterpOrder } : undefined,
   });
   if (plan.shard) await outputs.writeList();
   return {
@@ -265,7 +272,7 @@ export async function windowAppRun(
           config,
           subjects: plan.todo,
           roles: imageRoles,
-          sampler: { kind: "grid", options: grid },
+          sampler,
           preprocess: { ...preprocess, labelMapping: undefined },
           batchSize,
           seed,

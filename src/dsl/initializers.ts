@@ -10,7 +10,7 @@
  * | `uniform_scaling` | U(±factor·√(3 / ∏shape[:-1])) (TF UniformUnitScaling) |
  * | `variance_scaling` | scale/n with n the fan of `mode`; `truncated_normal`: N(0, √(scale/n)/0.8796) cut at 2σ, `untruncated_normal`: N(0, √(scale/n)), `uniform`: U(±√(3·scale/n)) |
  * | `glorot_normal`, `glorot_uniform` | variance_scaling with scale 1, mode fan_avg (TF glorot_*_initializer) |
- * | `he_normal`, `he_uniform` | NiftyNet: contrib variance_scaling(factor 2, FAN_IN): truncated N(0, √(1.3·2/n)) cut at 2σ, or U(±√(6/n)) |
+ * | `he_normal`, `he_uniform` | NiftyNet 0.6 (`application_initializer.py`): TF 1.13 `variance_scaling_initializer(2, fan_in, normal / uniform)`, i.e. variance_scaling scale 2: N(0, √(2/n)/0.8796) cut at 2σ (std √(2/n) after the cut), or U(±√(6/n)) |
  * | `orthogonal` | QR of a normal matrix [∏shape[:-1], shape[-1]], signs fixed by diag(R), times gain |
  * | `niftynet_default` | NiftyNet's conv default: truncated N(0, √(2/∏shape[:-1])) cut at 2σ |
  *
@@ -112,11 +112,9 @@ export function initialValues(spec: InitializerSpec, shape: readonly number[], r
     case "glorot_uniform":
       return initialValues({ type: "variance_scaling", mode: "fan_avg", distribution: "uniform" }, shape, rng);
     case "he_normal":
-      truncated(Math.sqrt(1.3 * 2 / Math.max(1, fanIn)));
-      break;
+      return initialValues({ type: "variance_scaling", scale: 2, mode: "fan_in" }, shape, rng);
     case "he_uniform":
-      uniform(Math.sqrt(3 * 2 / Math.max(1, fanIn)));
-      break;
+      return initialValues({ type: "variance_scaling", scale: 2, mode: "fan_in", distribution: "uniform" }, shape, rng);
     case "niftynet_default":
       truncated(Math.sqrt(2 / Math.max(1, size / (shape.at(-1) ?? 1))));
       break;

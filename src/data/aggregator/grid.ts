@@ -1,6 +1,8 @@
 /**
- * Aggregating window outputs back into volumes: NiftyNet's grid aggregator (each window's centre, without
- * `border`, is written in place) and overlap blending with uniform (`average`) or Gaussian weights (σ = window/8,
+ * Aggregating window outputs back into volumes: NiftyNet 0.6's grid aggregator
+ * (`niftynet/engine/windows_aggregator_grid.py` with `crop_batch` of `windows_aggregator_base.py`: each input
+ * window's location loses `border` voxels on each side, the output's centre of that size is written there, later
+ * windows overwrite earlier ones) and overlap blending with uniform (`average`) or Gaussian weights (σ = window/8,
  * as nnU-Net and MONAI), optionally averaged over test-time flips.
  *
  * @module
@@ -23,7 +25,12 @@ export interface GridAggregatorOptions {
   fillConstant?: number;
 }
 
-/** NiftyNet's grid aggregator: window centres written in place, later windows overwrite earlier ones. */
+/**
+ * NiftyNet's grid aggregator: for an input window at `start` of `size`, the region `[start + border,
+ * start + size − border)` receives the centre of that extent of the output (offset
+ * `floor((output − (size − 2·border)) / 2)`, NiftyNet's `crop_batch`); later windows overwrite earlier ones.
+ * An output smaller than `size − 2·border` is an error, as in NiftyNet.
+ */
 export class GridAggregator {
   readonly #out: ChannelVolume;
   readonly #border: readonly number[];
@@ -35,17 +42,28 @@ export class GridAggregator {
     this.#border = options.border ?? [0];
   }
 
-  /** Adds one window output placed at `start` (the window's start in the volume). */
-  add(output: ChannelVolume, start: Spatial3): void {
-    const b = gridBorder(output.shape, this.#border);
-    const extent = [0, 1, 2].map((d) => output.shape[d] - 2 * b[d]) as unknown as Spatial3;
-    pasteWindow(this.#out, output, start, { from: b, extent });
+  /** Adds one output of the input window at `start` of `size` (default: the output's own shape). */
+  add(output: ChannelVolume, start: Spatial3, size: Spatial3 = output.shape): void {
+    const b = gridBorder(size, this.#border);
+    const extent = [0, 1, 2].map((d) => size[d] - 2 * b[d]) as unknown as Spatial3;
+    if (extent.some((e, d) => output.shape[d] < e)) {
+      const need = [0, 1, 2].map((d) => Math.max(b[d], Math.ceil((size[d] - output.shape[d]) / 2)));
+      throw new Error(
+        `network output window ${output.shape.join("x")} is smaller than the inference window ${size.join("x")} ` +
+          `minus 2*border ${b.join(",")}: set [INFERENCE] border to at least ${need.join(",")}`,
+      );
+    }
+    const left = [0, 1, 2].map((d) => Math.floor((output.shape[d] - extent[d]) / 2)) as unknown as Spatial3;
+    const at = [0, 1, 2].map((d) => start[d] + b[d] - left[d]) as unknown as Spatial3;
+    pasteWindow(this.#out, output, at, { from: left, extent });
   }
 
   /** Adds a batch of outputs for the given windows (padding windows are skipped); `role` picks the location. */
   addBatch(outputs: readonly ChannelVolume[], windows: readonly Window[], role = "image"): void {
     windows.forEach((w, i) => {
-      if (!w.padding) this.add(outputs[i], centredStart(w, role, outputs[i].shape));
+      if (w.padding) return;
+      const loc = w.location[role] ?? Object.values(w.location)[0];
+      this.add(outputs[i], loc.start, loc.size);
     });
   }
 

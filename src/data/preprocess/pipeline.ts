@@ -1,8 +1,10 @@
 /**
- * NiftyNet's preprocessing chain for one subject, driven by its [NETWORK] keys: histogram standardisation
- * (`normalisation`), whitening (`whitening`), both optionally over a foreground mask (`normalise_foreground_only`),
- * discrete label normalisation, then volume padding of every role. Returns what is needed to undo the geometric
- * and label steps on outputs.
+ * NiftyNet 0.6's preprocessing chain for one subject, driven by its [NETWORK] keys, in the order its applications
+ * build it (`segmentation_application.py`, `initialise_dataset_loader`: `volume_padding_layer +
+ * normalisation_layers`): volume padding of every role first, then on the padded image histogram standardisation
+ * (`normalisation`) and whitening (`whitening`), both optionally over a foreground mask computed on the padded
+ * image (`normalise_foreground_only`), then discrete label normalisation. Returns what is needed to undo the
+ * geometric and label steps on outputs.
  *
  * @module
  */
@@ -49,6 +51,11 @@ export function preprocessSubject(
 ): { volumes: Record<string, ChannelVolume>; record: PreprocessRecord } {
   const imageRole = options.imageRole ?? "image", labelRole = options.labelRole ?? "label";
   const out: Record<string, ChannelVolume> = { ...volumes };
+  const first = out[imageRole] ?? Object.values(out)[0];
+  const padding = first ? paddingFor(first.shape, options) : { before: [0, 0, 0] as const, after: [0, 0, 0] as const };
+  for (const role of Object.keys(out)) {
+    out[role] = applyPadding(out[role], padding, options.volumePaddingMode ?? "minimum", options.constantValue ?? 0);
+  }
   let whitening: WhiteningStats | undefined;
   const image = out[imageRole];
   if (image && (options.normalisation || options.whitening)) {
@@ -74,11 +81,6 @@ export function preprocessSubject(
   }
   if (options.labelMapping && out[labelRole]) {
     out[labelRole] = { ...out[labelRole], data: normaliseLabels(out[labelRole].data, options.labelMapping) };
-  }
-  const first = out[imageRole] ?? Object.values(out)[0];
-  const padding = first ? paddingFor(first.shape, options) : { before: [0, 0, 0] as const, after: [0, 0, 0] as const };
-  for (const role of Object.keys(out)) {
-    out[role] = applyPadding(out[role], padding, options.volumePaddingMode ?? "minimum", options.constantValue ?? 0);
   }
   return { volumes: out, record: { padding, whitening, labelMapping: options.labelMapping } };
 }

@@ -1,6 +1,6 @@
 /**
- * Cutting windows out of volumes and pasting them back; windows may reach past the volume (the outside reads as a
- * constant), which is how grid windows cover borders.
+ * Cutting windows out of volumes and pasting them back. Samplers keep their windows inside the volume (as NiftyNet
+ * does); a window that reaches past it anyway reads a constant there.
  *
  * @module
  */

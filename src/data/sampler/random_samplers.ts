@@ -77,10 +77,17 @@ export function* uniformSampler(subject: SamplerSubject, options: RandomSamplerO
   }
 }
 
-/** Valid centre range per dimension for a window: centre = start + floor(w / 2). */
+/**
+ * Centres the weighted and balanced samplers may draw, per dimension (inclusive), as NiftyNet's
+ * `crop_sampling_map`: from `floor(w / 2)` up to `n − w + ceil(w / 2) − 1` (for an even window the last start
+ * `n − w` is never drawn), at least one centre.
+ */
 function centreRange(shape: Spatial3, win: Spatial3): { lo: number[]; hi: number[] } {
   const lo = win.map((w) => Math.floor(w / 2));
-  const hi = shape.map((n, d) => n - win[d] + lo[d]);
+  const hi = shape.map((n, d) => {
+    const end = n - win[d] + Math.trunc(win[d] / 2 + 0.6);
+    return (end === lo[d] ? end + 1 : end) - 1;
+  });
   return { lo, hi };
 }
 
@@ -91,8 +98,10 @@ function samplerMap(subject: SamplerSubject, role: string): Float32Array {
 }
 
 /**
- * Weighted sampler: the window centre is drawn with probability proportional to the sampler map's value there
- * (over centres where the window fits). Negative values count as 0; an all-zero map is an error.
+ * Weighted sampler (NiftyNet 0.6's `weighted_spatial_coordinates`): the window centre is drawn with probability
+ * proportional to the sampler map's value there, over the centres where the window fits. A map with negative
+ * values is shifted by its minimum; an all-zero map gives uniform centres. The `sample_per_volume` draws of a
+ * volume are stratified: draw k takes the cumulative share `1 − (k + u) / n` of the map sorted by value.
  */
 export function* weightedSampler(subject: SamplerSubject, options: MapSamplerOptions): Generator<Window> {
   const sizes = windowSizes(options.spatialWindowSize);
@@ -100,32 +109,40 @@ export function* weightedSampler(subject: SamplerSubject, options: MapSamplerOpt
   const shape = checkFits(subject, win);
   const map = samplerMap(subject, options.samplerRole ?? "sampler");
   const { lo, hi } = centreRange(shape, win);
-  const idx: number[] = [], cum: number[] = [];
-  let total = 0;
+  const idx: number[] = [], value: number[] = [];
+  let min = Infinity;
   for (let z = lo[2]; z <= hi[2]; z++) {
     for (let y = lo[1]; y <= hi[1]; y++) {
       for (let x = lo[0]; x <= hi[0]; x++) {
         const i = x + shape[0] * (y + shape[1] * z);
-        const w = map[i] > 0 ? map[i] : 0;
-        if (w > 0) {
-          total += w;
-          idx.push(i);
-          cum.push(total);
-        }
+        idx.push(i);
+        value.push(map[i]);
+        min = Math.min(min, map[i]);
       }
     }
   }
-  if (total <= 0) throw new Error(`subject "${subject.id}": the sampler map has no positive value where windows fit`);
+  const shift = min < 0 ? -min : 0;
+  const order = idx.map((_, k) => k).sort((a, b) => value[a] - value[b]);
+  const cum = new Float64Array(order.length);
+  let total = 0;
+  order.forEach((k, j) => cum[j] = total += value[k] + shift);
   const rng = makeRandom(options.seed);
-  for (let n = 0; n < (options.samplePerVolume ?? 1); n++) {
-    const u = rng.uniform() * total;
-    let a = 0, b = cum.length - 1;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (cum[m] > u) b = m;
-      else a = m + 1;
+  const n = options.samplePerVolume ?? 1;
+  for (let s = 0; s < n; s++) {
+    let pick: number;
+    if (total <= 0) {
+      pick = order[randomInt(rng, order.length)];
+    } else {
+      const ratio = (1 - (rng.uniform() + s) / n) * total;
+      let a = 0, b = cum.length - 1;
+      while (a < b) {
+        const m = (a + b) >> 1;
+        if (cum[m] >= ratio) b = m;
+        else a = m + 1;
+      }
+      pick = order[a];
     }
-    yield windowAt(subject, startFromCentre(idx[a], shape, win), sizes);
+    yield windowAt(subject, startFromCentre(idx[pick], shape, win), sizes);
   }
 }
 

@@ -23,7 +23,11 @@ export function largestWindow(sizes: Readonly<Record<string, Spatial3>>): Spatia
   return [0, 1, 2].map((d) => Math.max(...all.map((s) => s[d]))) as unknown as Spatial3;
 }
 
-/** Locations of every role's window, given the start of the largest window: centred inside it. */
+/**
+ * Locations of every role's window, given the start of the largest window: NiftyNet's "almost concentric" rule
+ * (`sampler_uniform_v2.py`): the shared centre is `start + floor(largest / 2)` and each role's window starts
+ * `floor(size / 2)` before it.
+ */
 export function alignedLocations(
   start: Spatial3,
   sizes: Readonly<Record<string, Spatial3>>,
@@ -32,7 +36,7 @@ export function alignedLocations(
   const out: Record<string, WindowLocation> = {};
   for (const [role, size] of Object.entries(sizes)) {
     out[role] = {
-      start: [0, 1, 2].map((d) => start[d] + Math.floor((big[d] - size[d]) / 2)) as unknown as Spatial3,
+      start: [0, 1, 2].map((d) => start[d] + Math.floor(big[d] / 2) - Math.floor(size[d] / 2)) as unknown as Spatial3,
       size,
     };
   }
