@@ -14,7 +14,8 @@ export type BenchKind =
   | "unet_step"
   | "highres3dnet_step"
   | "sliding_window"
-  | "meshnet_volume";
+  | "meshnet_volume"
+  | "toynet_step";
 
 /** One timed case (batch 1, fp32, channels-last on our side, channels-first in PyTorch). */
 export interface BenchCase {
@@ -32,6 +33,10 @@ export interface BenchCase {
   readonly repeats: number;
   /** sliding_window: the window side (windows tile the volume without overlap). */
   readonly window?: number;
+  /** sliding_window: the network (default the bench U-Net). */
+  readonly network?: "unet" | "highres3dnet";
+  /** toynet_step: the training window (batch 2), as the demo's. */
+  readonly windowShape?: readonly [number, number, number];
   /** Part of `--quick`. */
   readonly quick: boolean;
   /** meshnet_volume: hidden channels and activation of the MeshNet (dilations 1, 2, 4, 8, 16, 8, 4, 2, 1). */
@@ -163,6 +168,33 @@ export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCa
       repeats: 1,
       window: 64,
       quick: false,
+    },
+    {
+      case: "sliding-window HighRes3DNet inference 192³ (64³ windows)",
+      kind: "sliding_window",
+      size: 192,
+      cin: 1,
+      cout: 2,
+      kernel: 3,
+      stride: 1,
+      dilation: 4,
+      repeats: 1,
+      window: 64,
+      network: "highres3dnet",
+      quick: false,
+    },
+    {
+      case: "ToyNet demo train step (batch 2, 32×32×16, Adam)",
+      kind: "toynet_step",
+      size: 32,
+      cin: 1,
+      cout: 4,
+      kernel: 3,
+      stride: 1,
+      dilation: 1,
+      repeats: 21,
+      windowShape: [32, 32, 16],
+      quick: true,
     },
     meshnetVolume(5, 3, "relu"),
     meshnetVolume(21, 18, "elu"),

@@ -8,6 +8,7 @@ import { tf } from "../src/deps.ts";
 import { applyNetwork, type Layer, VariableStore } from "../src/dsl/mod.ts";
 import { HighRes3DNet } from "../networks/highres3dnet.ts";
 import { MeshNet } from "../networks/meshnet.ts";
+import { ToyNet } from "../networks/toynet.ts";
 import { predictVolume } from "../src/engine/inference/mod.ts";
 import { trainStepLoss } from "../src/engine/train_step.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
@@ -68,16 +69,26 @@ function timeConvTranspose(c: BenchCase): number {
 }
 
 /** A network (default the bench U-Net), its variables, an Adam optimizer and one random image/label pair at `size`³. */
-export function unetSetup(size: number, network: Layer = new BenchUNet3D({ numClasses: 2, base: 8 })): {
+export function unetSetup(
+  size: number,
+  network: Layer = new BenchUNet3D({ numClasses: 2, base: 8 }),
+  { batch = 1, shape = [size, size, size], classes = 2 }: {
+    batch?: number;
+    shape?: readonly number[];
+    classes?: number;
+  } = {},
+): {
   step: () => void;
   dispose: () => void;
 } {
   const net = network;
   const store = new VariableStore({ seed: 1 });
   const optimizer = tf.train.adam(1e-3);
-  const x = randn([1, size, size, size, 1], 1);
+  const x = randn([batch, ...shape, 1], 1);
   const labels = tf.tidy(() =>
-    tf.oneHot(tf.cast(tf.greater(randn([1, size, size, size], 2), 0), "int32"), 2).asType("float32")
+    tf.oneHot(tf.cast(tf.mul(tf.greater(randn([batch, ...shape], 2), 0), classes - 1), "int32"), classes).asType(
+      "float32",
+    )
   );
   const loss = (p: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, p) as tf.Scalar;
   const step = () => tf.dispose(trainStepLoss(net, x, { store, optimizer, loss }));
@@ -101,8 +112,23 @@ function timeTrainStep(c: BenchCase): number {
   }
 }
 
+function timeToyNetStep(c: BenchCase): number {
+  const u = unetSetup(c.size, new ToyNet({ numClasses: c.cout }), {
+    batch: 2,
+    shape: c.windowShape,
+    classes: c.cout,
+  });
+  try {
+    return medianMs(() => void u.step(), { repeats: c.repeats, warmup: 3 });
+  } finally {
+    u.dispose();
+  }
+}
+
 function timeSlidingWindow(c: BenchCase): number {
-  const net = new BenchUNet3D({ numClasses: 2, base: 8 });
+  const net = c.network === "highres3dnet"
+    ? new HighRes3DNet({ numClasses: 2, actiFunc: "relu" })
+    : new BenchUNet3D({ numClasses: 2, base: 8 });
   const store = new VariableStore({ seed: 1 });
   const n = c.size, win = c.window ?? 64;
   const volume = randn([1, n, n, n, 1], 1);
@@ -167,6 +193,8 @@ export function runNiftyTsCase(c: BenchCase): number {
       return timeSlidingWindow(c);
     case "meshnet_volume":
       return timeMeshNetVolume(c);
+    case "toynet_step":
+      return timeToyNetStep(c);
   }
 }
 

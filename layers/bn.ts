@@ -43,7 +43,10 @@ export class BNLayer extends Layer {
     const movingMean = scope.variable("moving_mean", channels, { initializer: "zeros", ...state });
     const movingVariance = scope.variable("moving_variance", channels, { initializer: "ones", ...state });
     if (!scope.training) {
-      return tf.add(tf.mul(tf.mul(tf.sub(x, movingMean), tf.rsqrt(tf.add(movingVariance, this.eps))), gamma), beta);
+      // inference: one per-channel scale and shift (computed on the small statistics), two passes over x, not four
+      const scale = tf.mul(tf.rsqrt(tf.add(movingVariance, this.eps)), gamma);
+      const shift = tf.sub(beta, tf.mul(movingMean, scale));
+      return tf.add(tf.mul(x, scale), shift);
     }
     const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.eps);
     const decay = 1 - this.movingDecay;

@@ -139,12 +139,25 @@ class HighRes3DNet(nn.Module):
         return self.tail(self.blocks(self.head(x)))
 
 
-def unet_setup(size, network=None):
+class ToyNet(nn.Module):
+    """networks/toynet.ts: conv 3³ 1→10 + BN + ReLU, conv 1³ 10→classes + BN (no biases)."""
+
+    def __init__(self, num_classes):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv3d(1, 10, 3, padding=1, bias=False), nn.BatchNorm3d(10), nn.ReLU(),
+                                 nn.Conv3d(10, num_classes, 1, bias=False), nn.BatchNorm3d(num_classes))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def unet_setup(size, network=None, batch=1, shape=None, classes=2):
     torch.manual_seed(1)
     net = network if network is not None else BenchUNet3D()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x = torch.randn(1, 1, size, size, size)
-    labels = (torch.randn(1, size, size, size) > 0).long()
+    shape = list(shape or (size, size, size))
+    x = torch.randn(batch, 1, *shape)
+    labels = (torch.randn(batch, *shape) > 0).long() * (classes - 1)
 
     def step():
         net.train()
@@ -159,7 +172,7 @@ def unet_setup(size, network=None):
 
 def time_sliding_window(c):
     torch.manual_seed(1)
-    net = BenchUNet3D().eval()
+    net = (HighRes3DNet() if c.get("network") == "highres3dnet" else BenchUNet3D()).eval()
     n, win = c["size"], c["window"]
     volume = torch.randn(1, 1, n, n, n)
     out = torch.empty(1, 2, n, n, n)
@@ -214,6 +227,9 @@ def run_case(c):
         return median_ms(unet_setup(c["size"], HighRes3DNet()), c["repeats"], warmup=1)
     if kind == "sliding_window":
         return time_sliding_window(c)
+    if kind == "toynet_step":
+        step = unet_setup(c["size"], ToyNet(c["cout"]), batch=2, shape=c["windowShape"], classes=c["cout"])
+        return median_ms(step, c["repeats"], warmup=3)
     if kind == "meshnet_volume":
         return time_meshnet_volume(c)
     raise ValueError(f"unknown bench kind {kind!r}")
