@@ -85,6 +85,8 @@ export interface CompositeOptions {
   readonly featureNormalization?: FeatureNormalization;
   /** Number of groups for group norm (NiftyNet's `group_size`; only with `featureNormalization: "group"`). */
   readonly groupSize?: number;
+  /** With instance norm: false normalises without learnt gamma/beta (brainchop's `_gn` layers). Default true. */
+  readonly normAffine?: boolean;
   readonly actiFunc?: ActivationName;
   /** Also regularizes the normalisation's and the activation's parameters. */
   readonly wRegularizer?: Regularizer;
@@ -123,6 +125,7 @@ export abstract class CompositeLayer extends Layer {
       movingDecay: options.movingDecay,
       eps: options.eps,
       groupSize: options.groupSize,
+      affine: options.normAffine,
     });
     if (options.actiFunc) {
       this.#acti = new ActiLayer(options.actiFunc, { name: "acti_", regularizer: options.wRegularizer });

@@ -1,5 +1,5 @@
 /**
- * Element-wise activations, NiftyNet's `ActiLayer`: the scope is named `<func>_<name>` (`relu_acti_`), and
+ * Element-wise activations, NiftyNet's `ActiLayer` (plus the exact, erf-based `gelu` brainchop's mindgrab uses): the scope is named `<func>_<name>` (`relu_acti_`), and
  * `prelu` owns a per-channel variable `alpha` initialized to 0.
  *
  * @module
@@ -13,6 +13,7 @@ export type ActivationName =
   | "relu"
   | "relu6"
   | "elu"
+  | "gelu"
   | "softplus"
   | "softsign"
   | "sigmoid"
@@ -26,6 +27,7 @@ export const ACTIVATIONS: readonly ActivationName[] = [
   "relu",
   "relu6",
   "elu",
+  "gelu",
   "softplus",
   "softsign",
   "sigmoid",
@@ -47,6 +49,9 @@ export function activate(func: Exclude<ActivationName, "prelu">, x: tf.Tensor): 
       return tf.relu6(x);
     case "elu":
       return tf.elu(x);
+    case "gelu":
+      // The exact GELU (Keras's default, approximate=False): x·Φ(x) = 0.5·x·(1 + erf(x/√2)).
+      return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))));
     case "softplus":
       return tf.softplus(x);
     case "softsign":

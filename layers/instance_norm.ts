@@ -2,7 +2,8 @@
  * Instance normalisation, NiftyNet's `InstanceNormLayer` (a wrapper of `tf.contrib.layers.instance_norm`): each
  * sample and channel is normalised over its spatial axes, y = (x − mean)·rsqrt(var + eps)·gamma + beta, with the
  * variables `InstanceNorm/beta` (0) and `InstanceNorm/gamma` (1) of shape [channels] as tf.contrib names them.
- * Training and inference behave the same (no moving statistics).
+ * Training and inference behave the same (no moving statistics). With `affine: false` there are no variables:
+ * y = (x − mean)·rsqrt(var + eps) (population variance), as brainchop's `_gn` layers (mindgrab) normalise.
  *
  * @module
  */
@@ -17,6 +18,8 @@ export interface InstanceNormOptions {
   readonly eps?: number;
   readonly gammaInitializer?: InitializerName | InitializerSpec;
   readonly regularizer?: Regularizer;
+  /** Learn `gamma` and `beta` (default true); false: plain normalisation without variables. */
+  readonly affine?: boolean;
 }
 
 /** Per-sample, per-channel normalisation over the spatial axes with a learnt scale and shift. */
@@ -24,23 +27,34 @@ export class InstanceNormLayer extends Layer {
   readonly eps: number;
   readonly gammaInitializer: InitializerName | InitializerSpec;
   readonly regularizer?: Regularizer;
+  readonly affine: boolean;
   readonly #params: Layer;
 
   constructor(
-    { name = "instance_norm", eps = 1e-6, gammaInitializer = "ones", regularizer }: InstanceNormOptions = {},
+    { name = "instance_norm", eps = 1e-6, gammaInitializer = "ones", regularizer, affine = true }: InstanceNormOptions =
+      {},
   ) {
     super(name);
     this.eps = eps;
     this.gammaInitializer = gammaInitializer;
     this.regularizer = regularizer;
+    this.affine = affine;
     // tf.contrib.layers.instance_norm opens its own "InstanceNorm" scope for beta and gamma.
     this.#params = new InstanceNormParams(this);
   }
 
   forward(scope: Scope, x: tf.Tensor): tf.Tensor {
     spatialRank(x, scope.path);
+    if (!this.affine) return normalizeInstance(x, this.eps);
     return this.#params.apply(scope, x);
   }
+}
+
+/** (x − mean)·rsqrt(var + eps) per sample and channel over the spatial axes (population variance). */
+function normalizeInstance(x: tf.Tensor, eps: number): tf.Tensor {
+  const axes = [...Array(x.rank - 2).keys()].map((i) => i + 1);
+  const { mean, variance } = tf.moments(x, axes, true);
+  return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
 }
 
 class InstanceNormParams extends Layer {
@@ -55,8 +69,6 @@ class InstanceNormParams extends Layer {
       initializer: this.owner.gammaInitializer,
       regularizer: this.owner.regularizer,
     });
-    const axes = [...Array(x.rank - 2).keys()].map((i) => i + 1);
-    const { mean, variance } = tf.moments(x, axes, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.owner.eps))), gamma), beta);
+    return tf.add(tf.mul(normalizeInstance(x, this.owner.eps), gamma), beta);
   }
 }

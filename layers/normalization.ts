@@ -42,18 +42,20 @@ export function normalizationSuffix(norm: FeatureNormalization): string {
 /** The normalisation layer of a composite block, named as NiftyNet names it inside the block. */
 export function normalizationLayer(
   norm: FeatureNormalization,
-  { regularizer, movingDecay, eps, groupSize }: {
+  { regularizer, movingDecay, eps, groupSize, affine }: {
     regularizer?: Regularizer;
     movingDecay?: number;
     eps?: number;
     groupSize?: number;
+    /** Instance norm only: false drops its learnt scale and shift (no variables). */
+    affine?: boolean;
   },
 ): Layer | undefined {
   switch (norm) {
     case "batch":
       return new BNLayer({ name: "bn_", regularizer, movingDecay, eps });
     case "instance":
-      return new InstanceNormLayer({ name: "in_", eps: eps ?? 1e-5 });
+      return new InstanceNormLayer({ name: "in_", eps: eps ?? 1e-5, affine });
     case "group":
       return new GNLayer({ name: "gn_", regularizer, groupSize, eps });
     default:

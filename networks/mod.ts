@@ -6,7 +6,7 @@
 export * from "./base.ts";
 export * from "./registry.ts";
 export { ToyNet } from "./toynet.ts";
-export { MeshNet, type MeshNetOptions } from "./meshnet.ts";
+export { MeshNet, type MeshNetOptions, type MeshNetStage } from "./meshnet.ts";
 export { HighRes3DNet, type HighRes3DNetOptions, type HighRes3DNetVariant, HighResBlock } from "./highres3dnet.ts";
 export { UNet3D, type UNet3DOptions, UNetBlock } from "./unet.ts";
 export { UNet2D, type UNet2DOptions, unet2dOutputSize } from "./unet_2d.ts";
