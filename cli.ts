@@ -18,6 +18,9 @@ import { ACTIONS, applicationCommands, Interrupted, runActionCommand } from "./s
 import { convertCommand, infoCommand, parseConvertFlags } from "./src/commands/info_convert.ts";
 import { getNetwork, networkNames } from "./networks/mod.ts";
 import { configReferenceMarkdown } from "./src/engine/config/reference.ts";
+import { zooExportCommand, zooInfoCommand, zooListCommand, zooRunCommand } from "./src/commands/zoo.ts";
+import { stderrProgress, zooPullCommand } from "./src/commands/zoo_pull.ts";
+import { getZooEntry } from "./zoo/mod.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -207,6 +210,83 @@ program.command("networks")
   .action((o: { backend?: string }) => {
     checkBackend(o.backend);
     for (const name of networkNames()) console.log(`${name.padEnd(16)} ${getNetwork(name).description}`);
+  });
+
+const zoo = program.command("zoo")
+  .description("pretrained brain MRI models (brainchop's MeshNets): list, info, run, export");
+
+const mirrorOption = () =>
+  new Option(
+    "--from <dir>",
+    "mirror folder laid out like upstream models/<dir>/<file> (default: env NIFTYTS_ZOO_MIRROR)",
+  );
+
+zoo.command("list")
+  .description("table of entries: id, task, classes, download size, cached (in NIFTYTS_CACHE or the platform cache)")
+  .action(async () => {
+    for (const line of await zooListCommand()) console.log(line);
+  });
+
+zoo.command("pull")
+  .description("download entries into the cache, verified (size + sha256), resumable; or copy them from a mirror")
+  .argument("<ids...>", "zoo entry ids (see zoo list)")
+  .addOption(
+    new Option("--from <dir|url>", "mirror folder or URL laid out like upstream (default: env NIFTYTS_ZOO_MIRROR)"),
+  )
+  .action(async (ids: string[], o: { from?: string }) => {
+    const lookup = (id: string) => ({ id, files: getZooEntry(id).weights.files });
+    const lines = await zooPullCommand(ids, {
+      lookup,
+      from: o.from,
+      onProgress: stderrProgress(),
+      onWaiting: (dir) => console.error(`waiting for another zoo pull to finish with ${dir}`),
+    });
+    for (const line of lines) console.log(line);
+  });
+
+zoo.command("info")
+  .description("everything in an entry's manifest")
+  .argument("<id>", "zoo entry id, e.g. gwm-light")
+  .option("--json", "print the manifest as JSON")
+  .action((id: string, o: { json?: boolean }) => {
+    for (const line of zooInfoCommand(id, o)) console.log(line);
+  });
+
+zoo.command("run")
+  .description("segment scans end to end: conform, normalise, crop, network, post-process, back to the input grid")
+  .argument("<id>", "zoo entry id, e.g. gwm-light")
+  .argument("<inputs...>", "NIfTI files, DICOM folders, or folders of NIfTI files (model loaded once)")
+  .requiredOption("-o, --out <path>", "output .nii.gz for one input, else a folder")
+  .option("--prob", "also write class probabilities (<out>_prob.nii.gz, 4D float32)")
+  .option("--mask-input", "also write the input times the brain mask (<out>_masked.nii.gz)")
+  .addOption(mirrorOption())
+  .addOption(backendOption())
+  .action(
+    async (
+      id: string,
+      inputs: string[],
+      o: { out: string; prob?: boolean; maskInput?: boolean; from?: string; backend?: string },
+    ) => {
+      await startBackend(o.backend);
+      const lines = await zooRunCommand(id, inputs, {
+        out: o.out,
+        prob: o.prob,
+        maskInput: o.maskInput,
+        mirror: o.from,
+      });
+      for (const line of lines) console.log(line);
+    },
+  );
+
+zoo.command("export")
+  .description("write an entry's weights as a safetensors checkpoint (DSL names): a restore_from source")
+  .argument("<id>", "zoo entry id")
+  .argument("<out>", "output .safetensors file")
+  .addOption(mirrorOption())
+  .addOption(backendOption())
+  .action(async (id: string, out: string, o: { from?: string; backend?: string }) => {
+    await startBackend(o.backend);
+    for (const line of await zooExportCommand(id, out, { mirror: o.from })) console.log(line);
   });
 
 program.command("demo")

@@ -32,3 +32,5 @@ export * as evaluation from "./src/evaluation/mod.ts";
 export * from "./src/engine/mod.ts";
 export * from "./src/applications/mod.ts";
 export { convertCommand, type ConvertOptions, infoCommand, parseConvertFlags } from "./src/commands/info_convert.ts";
+// The model zoo: `zoo.load(id)`, `zoo.segment(id, image)`, manifests and the pipeline's steps.
+export * as zoo from "./zoo/mod.ts";

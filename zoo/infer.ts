@@ -1,0 +1,94 @@
+/**
+ * The one function that runs a zoo network on a (cropped) volume: stage by stage, each stage on slabs along the
+ * first axis when the volume is large, so the peak memory stays bounded and the result is exact.
+ *
+ * A stage whose output depends on inputs at most `r` voxels away (3³ kernel with dilation r) computes output rows
+ * [a, b) from input rows [a − r, b + r) clipped to the volume: inside the volume the clipped rows are the true
+ * values, outside they are the zero padding of "same" convolution, so every output row is the whole-volume value.
+ * Stages that normalise over the whole volume (instance norm) run in one piece. The classifier's logits never
+ * exist for the whole volume: each slab is reduced to its argmax (and softmax when asked) at once.
+ *
+ * @module
+ */
+import { tf } from "../src/deps.ts";
+import { applyNetwork, FunctionLayer } from "../src/dsl/mod.ts";
+import type { ZooModel } from "./model.ts";
+
+/** Options of {@link runNetwork}. */
+export interface RunNetworkOptions {
+  /** Also return softmax probabilities `[x, y, z, classes]` (C order). */
+  readonly probabilities?: boolean;
+  /** Bytes of one slab's input + output activations (default 512 MiB); a slab is never thinner than its halo. */
+  readonly slabBytes?: number;
+  /** Called after each stage with (done, total). */
+  readonly onStage?: (done: number, total: number) => void;
+}
+
+/** Labels (argmax over classes) and optional probabilities of a volume. */
+export interface NetworkOutput {
+  /** `[x, y, z]` in C order (z fastest), the class with the highest logit. */
+  readonly labels: Uint8Array;
+  readonly probabilities?: Float32Array;
+}
+
+/**
+ * Runs `model`'s network on `volume` (`shape` = [x, y, z], C order, one channel) and returns per-voxel classes.
+ * Every tensor it creates is disposed before it returns.
+ */
+export function runNetwork(
+  model: ZooModel,
+  volume: Float32Array,
+  shape: readonly [number, number, number],
+  options: RunNetworkOptions = {},
+): NetworkOutput {
+  const [nx, ny, nz] = shape;
+  const plane = ny * nz;
+  if (volume.length !== nx * plane) throw new Error(`runNetwork: volume has ${volume.length} values, shape [${shape}]`);
+  const stages = model.network.stages();
+  const classes = model.manifest.network.options.numClasses;
+  if (classes > 255) throw new Error(`runNetwork: ${classes} classes do not fit a uint8 label map`);
+  const budget = options.slabBytes ?? 512 * 2 ** 20;
+  const scopeName = model.network.name;
+  let act = volume;
+  let channels = 1;
+  const labels = new Uint8Array(nx * plane);
+  const probabilities = options.probabilities ? new Float32Array(nx * plane * classes) : undefined;
+  stages.forEach((stage, s) => {
+    const last = s === stages.length - 1;
+    const outChannels = last ? classes : model.manifest.network.options.channels;
+    const perRow = plane * (channels + outChannels) * 4;
+    // At least 2r rows per slab (the halo then at most doubles the work), and at least one.
+    const rows = stage.local ? Math.max(1, 2 * stage.radius, Math.floor(budget / perRow) - 2 * stage.radius) : nx;
+    const next = last ? undefined : new Float32Array(nx * plane * outChannels);
+    const wrapper = new FunctionLayer(scopeName, (scope, x: tf.Tensor) => stage.layer.apply(scope, x));
+    for (let a = 0; a < nx; a += rows) {
+      const b = Math.min(nx, a + rows);
+      const lo = stage.local ? Math.max(0, a - stage.radius) : 0;
+      const hi = stage.local ? Math.min(nx, b + stage.radius) : nx;
+      tf.tidy(() => {
+        const x = tf.tensor5d(act.subarray(lo * plane * channels, hi * plane * channels), [
+          1,
+          hi - lo,
+          ny,
+          nz,
+          channels,
+        ]);
+        const full = applyNetwork(wrapper, [x], { store: model.store });
+        const y = lo === a && hi === b ? full : tf.slice(full, [0, a - lo, 0, 0, 0], [1, b - a, ny, nz, outChannels]);
+        if (!last) {
+          next!.set(y.dataSync() as Float32Array, a * plane * outChannels);
+          return;
+        }
+        const arg = tf.argMax(y, -1).dataSync();
+        labels.set(arg, a * plane);
+        if (probabilities) probabilities.set(tf.softmax(y, -1).dataSync() as Float32Array, a * plane * classes);
+      });
+    }
+    if (next) {
+      act = next;
+      channels = outChannels;
+    }
+    options.onStage?.(s + 1, stages.length);
+  });
+  return { labels, probabilities };
+}
