@@ -18,7 +18,7 @@ import type { ZooModel } from "./model.ts";
 export interface RunNetworkOptions {
   /** Also return softmax probabilities `[x, y, z, classes]` (C order). */
   readonly probabilities?: boolean;
-  /** Bytes of one slab's input + output activations (default 512 MiB); a slab is never thinner than its halo. */
+  /** Bytes of one slab's input + output activations (default 256 MiB); a slab is never thinner than its halo. */
   readonly slabBytes?: number;
   /** Called after each stage with (done, total). */
   readonly onStage?: (done: number, total: number) => void;
@@ -47,7 +47,7 @@ export function runNetwork(
   const stages = model.network.stages();
   const classes = model.manifest.network.options.numClasses;
   if (classes > 255) throw new Error(`runNetwork: ${classes} classes do not fit a uint8 label map`);
-  const budget = options.slabBytes ?? 512 * 2 ** 20;
+  const budget = options.slabBytes ?? 256 * 2 ** 20;
   const scopeName = model.network.name;
   let act = volume;
   let channels = 1;
