@@ -388,6 +388,15 @@ Deno.test("soak fuzz: mutated INI configs parse to finite values or fail with on
   }).split("\n");
   base.push("[EVALUATION]", "evaluations = dice", "[INFERENCE]", "border = (1, 1, 0)");
   const pick = <T>(a: readonly T[]) => a[Math.floor(rand() * a.length)];
+  // Found by this fuzz: an indented continuation line makes a multi-line value, which once broke error messages
+  // over two lines (a number, and an input section name).
+  const found = [
+    base.join("\n").replace("sample_per_volume = 2", "sample_per_volume = 2\n  indented = 1"),
+    base.join("\n").replace("image = images", "image = images\n  indented = 1"),
+  ];
+  for (const [k, text] of found.entries()) {
+    await fuzzCase(tally, `found${k}.ini`, () => nonFinite(parseConfig(text, { source: `found${k}.ini` })));
+  }
   const n = LONG ? 5000 : 500;
   for (let k = 0; k < n; k++) {
     const lines = [...base];

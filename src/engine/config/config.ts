@@ -291,7 +291,9 @@ function checkRoles(where: string, app: ApplicationConfig, inputs: Record<string
       if (folded) return folded;
       const guess = closestMatch(n, Object.keys(inputs));
       throw new Error(
-        `${where}: [${app.section}] ${key} names input section [${n}], which the file does not have` +
+        // Escaped: a multi-line value (an indented continuation line) must not break the one-line message.
+        `${where}: [${app.section}] ${key} names input section [${JSON.stringify(n).slice(1, -1)}], which the file ` +
+          `does not have` +
           (guess ? `; did you mean [${guess}]?` : ""),
       );
     });
