@@ -261,11 +261,15 @@ zoo.command("run")
   .option("--mask-input", "also write the input times the brain mask (<out>_masked.nii.gz)")
   .addOption(mirrorOption())
   .addOption(backendOption())
+  .option(
+    "--shard <i/n>",
+    "only shard i of n of the scans, resumable (default: SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX)",
+  )
   .action(
     async (
       id: string,
       inputs: string[],
-      o: { out: string; prob?: boolean; maskInput?: boolean; from?: string; backend?: string },
+      o: { out: string; prob?: boolean; maskInput?: boolean; from?: string; backend?: string; shard?: string },
     ) => {
       await startBackend(o.backend);
       const lines = await zooRunCommand(id, inputs, {
@@ -273,6 +277,7 @@ zoo.command("run")
         prob: o.prob,
         maskInput: o.maskInput,
         mirror: o.from,
+        shard: o.shard,
       });
       for (const line of lines) console.log(line);
     },

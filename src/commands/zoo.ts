@@ -8,6 +8,8 @@
 import { basename, join } from "node:path";
 import { readImage, writeNifti } from "../io/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
+import { formatShard, resolveShard } from "../util/shard.ts";
+import { ZooShard } from "./zoo_shard.ts";
 import {
   cachedState,
   exportZooCheckpoint,
@@ -76,6 +78,10 @@ export interface ZooRunOptions {
   readonly mirror?: string;
   readonly cacheDir?: string;
   readonly log?: (line: string) => void;
+  /** `i/n`: segment only this shard's scans, resumably (default: the schedulers' environment; see deploy/). */
+  readonly shard?: string;
+  /** Environment the shard may come from (default `Deno.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -126,13 +132,27 @@ export async function zooRunCommand(id: string, inputs: readonly string[], optio
   const scans = await expandZooInputs(inputs);
   if (scans.length === 0) throw new Error("zoo run: no input scans");
   const single = scans.length === 1;
+  const found = resolveShard(options.shard, options.env ?? Deno.env.toObject());
+  if (found && /\.nii(\.gz)?$/i.test(options.out)) {
+    throw new Error(`zoo run --shard: -o must be a folder, got "${options.out}"`);
+  }
   if (!single || !/\.nii(\.gz)?$/i.test(options.out)) await Deno.mkdir(options.out, { recursive: true });
-  const model = await loadZooModel(entry, { mirror: options.mirror, cacheDir: options.cacheDir });
+  if (found) console.log(`shard ${formatShard(found.shard)} (from ${found.source})`);
+  const plan = found
+    ? await ZooShard.plan(scans, {
+      shard: found.shard,
+      out: options.out,
+      outputOf: (scan) => zooOutputPath(options.out, scan, id, single),
+    })
+    : undefined;
+  const todo = plan?.todo ?? scans;
   const lines: string[] = [];
+  if (todo.length === 0) return plan ? [plan.summary()] : lines;
+  const model = await loadZooModel(entry, { mirror: options.mirror, cacheDir: options.cacheDir });
   const failures: string[] = [];
   try {
-    for (const [k, scan] of scans.entries()) {
-      const tag = scans.length > 1 ? `[${k + 1}/${scans.length}] ` : "";
+    for (const [k, scan] of todo.entries()) {
+      const tag = todo.length > 1 ? `[${k + 1}/${todo.length}] ` : "";
       try {
         const image = await readImage(scan);
         const start = performance.now();
@@ -167,6 +187,7 @@ export async function zooRunCommand(id: string, inputs: readonly string[], optio
         }
         const seconds = ((performance.now() - start) / 1000).toFixed(1);
         lines.push(...result.notes, `${tag}${scan}: ${entry.id} in ${seconds} s → ${written.join(", ")}`);
+        await plan?.finished(scan);
       } catch (e) {
         const message = (e as Error).message;
         failures.push(message.startsWith(scan) ? message : `${scan}: ${message}`);
@@ -176,6 +197,7 @@ export async function zooRunCommand(id: string, inputs: readonly string[], optio
   } finally {
     model.dispose();
   }
+  if (plan) lines.push(plan.summary());
   if (failures.length) {
     for (const line of lines) console.log(line);
     throw new Error(failures.length === 1 ? failures[0] : `${failures.length} of ${scans.length} inputs failed`);
