@@ -9,7 +9,7 @@ import { applyNetwork } from "../src/dsl/mod.ts";
 import { RandomStream } from "../src/dsl/random.ts";
 import { ToyNet } from "../networks/toynet.ts";
 import type { Application, ApplicationRun, Batch, HostOutputs } from "../src/engine/application.ts";
-import { deriveSeed, epochSource } from "../src/engine/batch_source.ts";
+import { deriveSeed, epochSource } from "../src/data/batch_source.ts";
 import type { NiftyConfig } from "../src/engine/config/mod.ts";
 
 const SIZE = 10, WINDOW = 8;

@@ -12,7 +12,7 @@ import {
 import { type Application, findApplication } from "../src/engine/application.ts";
 import { assertKeysActedOn, composeKeys, DRIVER_HONOURED_KEYS, ignoredSettings } from "../src/engine/honoured_keys.ts";
 import { subjectsFor } from "../src/applications/_inputs.ts";
-import { readAhead, roleTensors, windowBatches } from "../src/applications/_windows.ts";
+import { roleTensors, windowBatches } from "../src/applications/_windows.ts";
 import { loadConfig, parseConfig } from "../src/engine/config/mod.ts";
 import { infer, runAction, train } from "../src/engine/driver.ts";
 import { configReferenceMarkdown } from "../src/engine/config/reference.ts";
@@ -95,12 +95,10 @@ Deno.test("evaluate (runAction) refuses a key the gan ignores (dataset_to_infer:
   assertEquals(e.message, message(dir, `[INFERENCE] dataset_to_infer = "validation"`, "gan", `""`));
 });
 
-Deno.test("num_threads is refused unless default for every application (windows are sampled in this thread)", () => {
+Deno.test("num_threads is acted on by every application (windows sampled on worker threads)", () => {
   for (const name of ["segmentation", "regression", "classification", "autoencoder", "gan"]) {
     const app = findApplication(name)!;
-    assertKeysActedOn(configOf(app, "[SYSTEM]\nnum_threads = 2\n").config, app);
-    const { dir, config } = configOf(app, "[SYSTEM]\nnum_threads = 4\n");
-    assertThrows(() => assertKeysActedOn(config, app), message(dir, "[SYSTEM] num_threads = 4", name, "2"));
+    assertKeysActedOn(configOf(app, "[SYSTEM]\nnum_threads = 4\n").config, app);
   }
 });
 
@@ -191,28 +189,6 @@ Deno.test("queue_length reads windows ahead without changing the batches or the 
   assertEquals(many.seen, one.seen);
   assertEquals(many.state, one.state);
   await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("readAhead keeps queue_length items requested ahead of the consumer, no more, and keeps their order", async () => {
-  let produced = 0;
-  async function* items() {
-    for (let i = 0; i < 20; i++) {
-      await Promise.resolve();
-      produced++;
-      yield i;
-    }
-  }
-  const ahead = readAhead(items(), 4);
-  const iterator = ahead[Symbol.asyncIterator]();
-  assertEquals((await iterator.next()).value, 0);
-  // Promise jobs all run before a timer fires, however loaded the machine: the requests in flight are done.
-  await new Promise((r) => setTimeout(r, 10));
-  // The consumer took 1 item; 4 more were produced meanwhile, no further.
-  assertEquals(produced, 5);
-  const rest: number[] = [];
-  for (let r = await iterator.next(); !r.done; r = await iterator.next()) rest.push(r.value);
-  assertEquals(rest, [...Array(19).keys()].map((i) => i + 1));
-  await ahead.settle();
 });
 
 Deno.test("the key reference names the applications acting on each key", () => {

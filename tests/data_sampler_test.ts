@@ -2,25 +2,24 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { tf } from "../src/deps.ts";
 import {
   balancedSampler,
-  batchWindows,
   fromBatchData,
   gridSampler,
   gridStarts1d,
   linearInterpolationSampler,
   randomVectorSampler,
+  readAhead,
   resizeSampler,
   resizeVolume,
   toBatchTensor,
   uniformSampler,
   weightedSampler,
-  WindowQueue,
-  windowStream,
 } from "../src/data/sampler/mod.ts";
+import { epochVisits, windowBatchSource } from "../src/data/mod.ts";
 import { BlendAggregator, GridAggregator, predictWithFlips, resizeAggregate } from "../src/data/aggregator/mod.ts";
 import type { ChannelVolume, Spatial3, Window } from "../src/data/types.ts";
 import { RandomStream } from "../src/dsl/random.ts";
 import { assertClose, assertNoTensorLeak, assertRejects, assertThrows } from "./_util.ts";
-import { assertSameArray, randomVolume } from "./_data_helpers.ts";
+import { assertSameArray, randomVolume, writeRandomNifti } from "./_data_helpers.ts";
 
 Deno.test("grid sampling then grid aggregation rebuilds random 2D and 3D volumes, all but the border rim", () => {
   // NiftyNet's rule: windows stay inside the volume, so the outer `border` voxels are never written (fill_constant);
@@ -214,23 +213,33 @@ Deno.test("resize sampler and resize aggregator follow scipy.ndimage.zoom's corn
   assertEquals(resizeVolume(v, [6, 4, 3], 0).data, v.data);
 });
 
-Deno.test("smaller_final_batch_mode pad adds flagged blank windows, drop drops, dynamic emits a short batch", async () => {
-  const windows = [...uniformSampler({ id: "s", volumes: { image: randomVolume([6, 6, 1], 1, 1) } }, {
-    spatialWindowSize: { image: [4, 4] },
-    samplePerVolume: 5,
-    seed: 1,
-  })];
+Deno.test("a one-pass window source pads its short final batch with flagged blank windows (pad) or emits it short", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeRandomNifti(`${dir}/s.nii.gz`, [6, 6, 4], 1);
+  const spec = {
+    subjects: [{ id: "s", files: { img: `${dir}/s.nii.gz` } }],
+    loader: { sections: { img: {} }, roles: { image: ["img"] } },
+    sampler: { kind: "grid" as const, options: { spatialWindowSize: { image: [4, 4, 4] } } },
+  };
   const collect = async (mode: "pad" | "drop" | "dynamic") => {
+    const source = windowBatchSource(spec, {
+      batchSize: 3,
+      seed: 1,
+      endless: false,
+      queueLength: 2,
+      smallerFinalBatch: mode,
+      toTensors: () => ({}),
+    });
     const out: Window[][] = [];
-    for await (const b of batchWindows(windows, { batchSize: 2, smallerFinalBatchMode: mode })) out.push(b);
+    for (let b = await source.next(); b; b = await source.next()) out.push([...b.windows!]);
+    await source.close?.();
     return out;
   };
   const pad = await collect("pad");
-  assertEquals(pad.map((b) => b.length), [2, 2, 2]);
-  assert(pad[2][1].padding && pad[2][1].data.image.data.every((v) => v === 0));
-  assertEquals((await collect("drop")).map((b) => b.length), [2, 2]);
-  assertEquals((await collect("dynamic")).map((b) => b.length), [2, 2, 1]);
-  await assertRejects(() => collect("bogus" as "pad"), `invalid smaller_final_batch_mode "bogus"`);
+  assertEquals(pad.map((b) => b.length), [3, 3]); // 4 grid windows (starts 0 and 2 along x and y)
+  assert(pad[1][2].padding && pad[1][2].data.image.data.every((v) => v === 0));
+  assertEquals((await collect("dynamic")).map((b) => b.length), [3, 1]);
+  assertEquals((await collect("drop")).map((b) => b.length), [3, 1], "inference never drops windows");
 });
 
 Deno.test("batch tensors are channels-last [b, x, y, z, c] ([b, x, y, c] in 2D) and split back exactly, no leak", async () => {
@@ -255,50 +264,42 @@ Deno.test("batch tensors are channels-last [b, x, y, z, c] ([b, x, y, c] in 2D) 
   assert(tf.memory().numTensors >= 0);
 });
 
-Deno.test("queue loads ahead up to queue_length while the consumer is busy, keeps order and raises source errors", async () => {
-  let pulled = 0;
-  function* source() {
-    for (let i = 0; i < 10; i++) {
-      pulled++;
+Deno.test("readAhead keeps queue_length items requested ahead of the consumer, no more, keeps order, raises errors in place", async () => {
+  let produced = 0;
+  async function* items() {
+    for (let i = 0; i < 20; i++) {
+      await Promise.resolve();
+      produced++;
       yield i;
     }
   }
-  const q = new WindowQueue(source(), { queueLength: 3 });
-  // Poll rather than sleep a fixed time: a loaded machine may need longer than any fixed wait.
-  for (let t = 0; t < 500 && q.size < 3; t++) await new Promise((r) => setTimeout(r, 10));
-  assertEquals(q.size, 3);
-  assert(pulled <= 4, `pulled ${pulled}`);
-  const got: number[] = [];
-  for await (const v of q) got.push(v);
-  assertEquals(got, [...Array(10).keys()]);
+  const ahead = readAhead(items(), 4);
+  const iterator = ahead[Symbol.asyncIterator]();
+  assertEquals((await iterator.next()).value, 0);
+  // Promise jobs all run before a timer fires, however loaded the machine: the requests in flight are done.
+  await new Promise((r) => setTimeout(r, 10));
+  assertEquals(produced, 5); // the consumer took 1 item; 4 more were produced meanwhile, no further
+  const rest: number[] = [];
+  for (let r = await iterator.next(); !r.done; r = await iterator.next()) rest.push(r.value);
+  assertEquals(rest, [...Array(19).keys()].map((i) => i + 1));
+  await ahead.settle();
   async function* failing() {
     yield 1;
     throw new Error('cannot read "x.nii": truncated');
   }
-  const bad = new WindowQueue(failing(), { queueLength: 2 });
-  assertEquals(await bad.next(), 1);
+  const bad = readAhead(failing(), 2)[Symbol.asyncIterator]();
+  assertEquals((await bad.next()).value, 1);
   await assertRejects(() => bad.next(), "truncated");
+  assertThrows(() => readAhead(items(), 0), "invalid queue_length 0");
 });
 
-Deno.test("window stream visits every subject per epoch, shuffled with a seed, through the transform", async () => {
-  const vols = [0, 1, 2].map((i) => ({ id: `s${i}`, volumes: { image: randomVolume([4, 4, 4], 1, i) } }));
-  const source = { length: 3, load: (i: number) => Promise.resolve(vols[i]) };
-  const seen: string[] = [];
-  for await (
-    const w of windowStream(source, {
-      sampler: (s, rng) =>
-        uniformSampler(s, { spatialWindowSize: { image: [2, 2, 2] }, samplePerVolume: 2, seed: rng }),
-      transform: (s) => {
-        seen.push(s.id);
-        return s;
-      },
-      epochs: 2,
-      shuffle: true,
-      seed: 5,
-    })
-  ) assert(w.subject.startsWith("s"));
-  assertEquals(seen.length, 6);
-  assertEquals(new Set(seen.slice(0, 3)).size, 3);
+Deno.test("an epoch visits every subject once: in order for inference, shuffled by the epoch's seed for training", () => {
+  assertEquals(epochVisits(3, 5, { shuffle: false }).map((v) => v.subject), [0, 1, 2]);
+  const orders = [5, 6, 7, 8].map((seed) => epochVisits(5, seed, { shuffle: true }).map((v) => v.subject));
+  for (const order of orders) assertEquals([...order].sort(), [0, 1, 2, 3, 4]);
+  assert(new Set(orders.map((o) => o.join())).size > 1, "seeds give different orders");
+  assertEquals(epochVisits(5, 6, { shuffle: true }), epochVisits(5, 6, { shuffle: true }));
+  assertEquals(epochVisits(3, 9, { shuffle: true }).map((v) => v.position), [0, 1, 2]);
 });
 
 Deno.test("random vector sampler is seeded normal; linear interpolation runs from a to b inclusive", () => {

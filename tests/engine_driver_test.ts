@@ -6,13 +6,13 @@ import {
   type ActionResult,
   checkpointConfigPath,
   configFromJson,
-  epochSource,
   listCheckpoints,
   readTrainingCheckpoint,
   runAction,
   shouldStopEarly,
   type TrainResult,
 } from "../src/engine/mod.ts";
+import { epochSource } from "../src/data/mod.ts";
 import { FakeApplication, fakeConfigText } from "./_engine_fake_app.ts";
 import { assertRejects } from "./_util.ts";
 

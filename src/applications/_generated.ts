@@ -15,7 +15,7 @@ import {
   type SubjectRecord,
   type Window,
 } from "../data/mod.ts";
-import { epochSource } from "../engine/batch_source.ts";
+import { epochSource } from "../data/batch_source.ts";
 import type { BatchSource, HostOutputs } from "../engine/application.ts";
 import type { Affine } from "../geometry/image.ts";
 import { readImage } from "../io/mod.ts";

@@ -1,44 +1,38 @@
 /**
- * Windows for the applications: preprocessing and augmentation settings from the config, and checkpointable batch
- * sources over a subject loader (each epoch rebuilt from its seed, so a resumed run sees the same windows).
+ * Windows for the applications: preprocessing and augmentation settings from the config, and the config's settings
+ * of the one window pipeline of `src/data` (`windowBatchSource`: each epoch rebuilt from its seed, so a resumed
+ * run sees the same windows, whatever `num_threads`).
  *
  * @module
  */
 import { tf } from "../deps.ts";
-import type { ApplicationRun, Batch, BatchSource, JsonValue } from "../engine/application.ts";
+import type { ApplicationRun, BatchSource, JsonValue } from "../engine/application.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
-import { deriveSeed, epochSource } from "../engine/batch_source.ts";
 import {
   type AugmentationOptions,
-  augmentVolumes,
   channelOf,
-  type ChannelVolume,
   formatHistogramRef,
   formatLabelMapping,
-  type ImageGeometry,
   labelMappingFrom,
   learnLabelMapping,
-  type LoadedSubject,
   multimodMask,
-  paddingWindow,
   parseHistogramRef,
   type PreprocessOptions,
-  type PreprocessRecord,
-  preprocessSubject,
-  samplerOf,
   type SamplerSpec,
+  type SmallerFinalBatchMode,
   type SubjectId,
+  type SubjectInfo,
   SubjectLoader,
   type SubjectRecord,
   toBatchTensor,
   trainLandmarks,
   type Window,
-  windowStream,
+  type WindowAddition,
+  windowBatchSource,
 } from "../data/mod.ts";
 import type { ForegroundType, MultimodForegroundType } from "../data/preprocess/masks.ts";
 import type { PaddingMode } from "../data/preprocess/padding.ts";
 import { exists, writeTextAtomic } from "../data/_files.ts";
-import type { RandomStream } from "../data/_random.ts";
 import { type Roles, sectionsOf, subjectsFor } from "./_inputs.ts";
 import type { HonouredKeys } from "../engine/honoured_keys.ts";
 
@@ -80,8 +74,14 @@ export const AUGMENTATION_HONOURED_KEYS: HonouredKeys = {
   ],
 };
 
-/** Keys acted on by {@link windowBatches} for training and validation (the caller passes `batch_size`). */
-export const WINDOW_BATCH_HONOURED_KEYS: HonouredKeys = { NETWORK: ["batch_size", "queue_length"] };
+/**
+ * Keys acted on by {@link windowBatches} for training and validation (the caller passes `batch_size`);
+ * `num_threads` sampler threads.
+ */
+export const WINDOW_BATCH_HONOURED_KEYS: HonouredKeys = {
+  SYSTEM: ["num_threads"],
+  NETWORK: ["batch_size", "queue_length"],
+};
 
 /** Keys acted on by {@link windowBatches} for an inference pass (the final batch only exists there). */
 export const WINDOW_INFERENCE_HONOURED_KEYS: HonouredKeys = { NETWORK: ["smaller_final_batch_mode"] };
@@ -204,13 +204,8 @@ export function augmentationOptions(
   };
 }
 
-/** What a preprocessed subject keeps for putting outputs back: the preprocessing record and the loaded geometry. */
-export interface SubjectInfo {
-  readonly record: PreprocessRecord;
-  readonly geometry: Readonly<Record<string, ImageGeometry>>;
-  /** Spatial shape after preprocessing (the aggregator's volume). */
-  readonly shape: readonly [number, number, number];
-}
+/** What a preprocessed subject keeps for putting outputs back (see `src/data/pipeline.ts`). */
+export type { SubjectInfo };
 
 /** Options of {@link windowBatches}. */
 export interface WindowBatchesOptions {
@@ -231,73 +226,40 @@ export interface WindowBatchesOptions {
   readonly onSubject?: (id: SubjectId, info: SubjectInfo) => void;
   /** Roles loaded and preprocessed but not cut by the sampler (e.g. a classification label image). */
   readonly detached?: readonly string[];
-  /** Replaces the windows of one subject (e.g. to attach a per-subject class from a detached role). */
-  readonly mapWindows?: (subject: LoadedSubject, windows: Iterable<Window>, rng: RandomStream) => Iterable<Window>;
+  /** Data added to each window (a class from a detached role, a noise vector). */
+  readonly additions?: readonly WindowAddition[];
 }
 
 /**
- * A checkpointable source of window batches. Subjects are loaded through a cache shared by every epoch; an
- * epoch's order, windows and augmentation depend only on (seed, epoch). Up to `queue_length` windows are sampled
- * ahead of the batches taken (in order, so the batches are the same whatever its value; file reads then overlap
- * training). A short final inference batch is padded with blank windows (`smaller_final_batch_mode = pad`) or
- * emitted as is (`dynamic`, and `drop`: inference never drops windows). `close()` waits for the windows being
- * sampled ahead.
+ * The window pipeline of `src/data` (`windowBatchSource`) configured from the config: `queue_length` windows read
+ * ahead, `num_threads` sampler threads for training and validation, `smaller_final_batch_mode` for the final
+ * inference batch (`pad` adds blank windows; `dynamic` and `drop` emit it short: inference never drops windows).
+ * Subjects are loaded through a cache shared by every epoch (small datasets stay in memory).
  */
 export function windowBatches(options: WindowBatchesOptions): BatchSource {
-  const { config, subjects, roles, sampler } = options;
+  const { config, subjects, roles } = options;
   if (subjects.length === 0) throw new Error(`"${config.source}": no subjects to sample from`);
-  const loader = new SubjectLoader(subjects, {
-    sections: sectionsOf(config, roles),
-    roles,
+  const onSubject = options.onSubject;
+  return windowBatchSource({
+    subjects,
     // Small datasets stay in memory across epochs; large volumes are re-read rather than piling up.
-    cacheSize: Math.min(subjects.length, 8),
-  });
-  const sample = samplerOf(sampler);
-  const mode = config.network.smaller_final_batch_mode;
-  let ahead: ReadAhead<Window> | undefined;
-  const source = epochSource<Window>({
+    loader: { sections: sectionsOf(config, roles), roles, cacheSize: Math.min(subjects.length, 8) },
+    preprocess: options.preprocess,
+    augmentation: options.augmentation,
+    sampler: options.sampler,
+    detached: options.detached,
+    additions: options.additions,
+  }, {
     batchSize: options.batchSize,
     seed: options.seed,
     state: options.state,
-    epochs: options.endless ? Infinity : 1,
-    makeEpoch: (epoch, seed) =>
-      ahead = readAhead(
-        windowStream<LoadedSubject>(loader, {
-          shuffle: options.endless,
-          seed: deriveSeed(seed, epoch),
-          transform: (subject, rng) => {
-            let volumes: Record<string, ChannelVolume> = { ...subject.volumes };
-            if (options.preprocess) {
-              const done = preprocessSubject(volumes, options.preprocess);
-              volumes = done.volumes;
-              const first = volumes[Object.keys(roles)[0]];
-              options.onSubject?.(subject.id, {
-                record: done.record,
-                geometry: subject.geometry,
-                shape: first.shape,
-              });
-            }
-            if (options.augmentation) volumes = augmentVolumes(volumes, options.augmentation, rng);
-            return { ...subject, volumes };
-          },
-          sampler: (subject, rng) => {
-            const volumes = { ...subject.volumes };
-            for (const role of options.detached ?? []) delete volumes[role];
-            const windows = sample({ id: subject.id, volumes }, rng);
-            return options.mapWindows ? options.mapWindows(subject, windows, rng) : windows;
-          },
-        }),
-        config.network.queue_length,
-      ),
-    toBatch: (items) => {
-      const windows = [...items];
-      if (!options.endless && mode === "pad") {
-        while (windows.length < options.batchSize) windows.push(paddingWindow(windows[0]));
-      }
-      return { tensors: options.toTensors(windows), windows } satisfies Batch;
-    },
+    endless: options.endless,
+    queueLength: config.network.queue_length,
+    numThreads: config.system.num_threads,
+    smallerFinalBatch: config.network.smaller_final_batch_mode as SmallerFinalBatchMode,
+    toTensors: options.toTensors,
+    onSubject: onSubject && ((info) => onSubject(info.id, info)),
   });
-  return { ...source, close: () => ahead?.settle() };
 }
 
 /** Options of {@link trainingBatches}: the {@link windowBatches} options that do not change with the phase. */
@@ -329,50 +291,6 @@ export function trainingBatches(
       state,
       endless: true,
     });
-  };
-}
-
-/** An async iterable that keeps up to `depth` items requested ahead of its consumer. */
-export interface ReadAhead<T> extends AsyncIterable<T> {
-  /** Waits for the requests in flight (so no file read outlives the source). */
-  settle(): Promise<void>;
-}
-
-/**
- * Requests up to `depth` items of an async generator ahead of the consumer (NiftyNet's `queue_length`). The
- * generator serves requests one after another, so the order is kept; it advances whenever the consumer awaits,
- * which lets its file reads proceed while training runs. Unlike `WindowQueue` (src/data) it needs no timers, and
- * {@link ReadAhead.settle} can wait for the work in flight, so closing a source leaves no pending operation.
- */
-export function readAhead<T>(source: AsyncGenerator<T>, depth: number): ReadAhead<T> {
-  const pending: Promise<IteratorResult<T>>[] = [];
-  let ended = false;
-  const request = () => {
-    while (!ended && pending.length < depth) {
-      const p = source.next();
-      // Rejections are raised when the consumer reaches that item; meanwhile they are not unhandled.
-      p.catch(() => {});
-      pending.push(p);
-    }
-  };
-  const iterator: AsyncIterator<T> = {
-    async next() {
-      request();
-      const next = pending.shift();
-      if (!next) return { done: true, value: undefined };
-      const result = await next;
-      if (result.done) ended = true;
-      else request();
-      return result;
-    },
-  };
-  return {
-    [Symbol.asyncIterator]: () => iterator,
-    async settle() {
-      ended = true;
-      await Promise.allSettled(pending);
-      pending.length = 0;
-    },
   };
 }
 

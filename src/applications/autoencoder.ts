@@ -88,7 +88,7 @@ import {
 } from "./_generated.ts";
 import { randomInt, RandomStream } from "../data/_random.ts";
 import { exists, parseCsvRows } from "../data/_files.ts";
-import { deriveSeed } from "../engine/batch_source.ts";
+import { deriveSeed } from "../data/batch_source.ts";
 import { readImage } from "../io/mod.ts";
 import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 

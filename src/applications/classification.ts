@@ -24,15 +24,7 @@ import {
   registerApplication,
 } from "../engine/application.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
-import {
-  type ChannelVolume,
-  ClassificationAggregator,
-  findSectionFiles,
-  type LoadedSubject,
-  type SamplerSpec,
-  type Window,
-  writeClassificationCsv,
-} from "../data/mod.ts";
+import { ClassificationAggregator, findSectionFiles, type SamplerSpec, writeClassificationCsv } from "../data/mod.ts";
 import { readImage } from "../io/mod.ts";
 import { getMetric } from "../evaluation/mod.ts";
 import { exists } from "../data/_files.ts";
@@ -67,26 +59,6 @@ import {
 import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 type ClassificationValues = SectionValues<"CLASSIFICATION">;
-
-/** The class a label volume gives a window: its only voxel, or its value at the window's centre. */
-export function classOf(label: ChannelVolume, window: Window, { role = "image" } = {}): number {
-  if (label.data.length === 1) return label.data[0];
-  const loc = window.location[role] ?? Object.values(window.location)[0];
-  const c = [0, 1, 2].map((d) => Math.min(label.shape[d] - 1, Math.max(0, loc.start[d] + Math.floor(loc.size[d] / 2))));
-  return label.data[c[0] + label.shape[0] * (c[1] + label.shape[1] * c[2])];
-}
-
-function* withClass(subject: LoadedSubject, windows: Iterable<Window>): Generator<Window> {
-  const label = subject.volumes.label;
-  for (const w of windows) {
-    if (!label) {
-      yield w;
-      continue;
-    }
-    const cls = classOf(label, w);
-    yield { ...w, data: { ...w.data, label: { data: Float32Array.of(cls), shape: [1, 1, 1], channels: 1 } } };
-  }
-}
 
 /**
  * Every key the classification application acts on (with the driver's). Its inference writes one CSV row per
@@ -160,7 +132,7 @@ export const classificationApplication: Application = {
           augmentation,
           batchSize,
           detached: ["label"],
-          mapWindows: withClass,
+          additions: [{ kind: "class", role: "label" }],
           toTensors: (windows) => roleTensors(windows, ["image", "label"]),
         }),
         ...withoutInference("train"),

@@ -20,9 +20,9 @@ import {
   type HostOutputs,
   registerApplication,
 } from "../engine/application.ts";
-import { linearInterpolationSampler, type LoadedSubject, randomVectorSampler, type Window } from "../data/mod.ts";
+import { linearInterpolationSampler, randomVectorSampler, type Window } from "../data/mod.ts";
 import { RandomStream } from "../data/_random.ts";
-import { deriveSeed } from "../engine/batch_source.ts";
+import { deriveSeed } from "../data/batch_source.ts";
 import { requireRoles, rolesOf, sectionValues, subjectsFor, trainingSubjects, windowSizesOf } from "./_inputs.ts";
 import { augmentationOptions, loadPreprocessing, roleTensors, trainingBatches } from "./_windows.ts";
 import { configuredLoss, configuredNetwork } from "./_plugins.ts";
@@ -118,12 +118,6 @@ export const ganApplication: Application = {
       const preprocess = await loadPreprocessing(config, { roles, training, labelNormalisation: false });
       const sampler = trainingSampler(config, { roles, sizes });
       const augmentation = augmentationOptions(config, []);
-      const withNoise = function* (_s: LoadedSubject, windows: Iterable<Window>, rng: RandomStream) {
-        for (const w of windows) {
-          const [vector] = randomVectorSampler({ vectorSize: v.noise_size, repetition: 1, seed: rng });
-          yield { ...w, data: { ...w.data, noise: vectorVolume(vector) } };
-        }
-      };
       return {
         ...base,
         batches: trainingBatches(config, training, {
@@ -132,7 +126,7 @@ export const ganApplication: Application = {
           preprocess,
           augmentation,
           batchSize,
-          mapWindows: withNoise,
+          additions: [{ kind: "noise", ...noise }],
           toTensors: (windows) => ({
             ...roleTensors(windows, Object.keys(roles)),
             noise: vectorTensor(windows, noise),

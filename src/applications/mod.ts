@@ -16,6 +16,6 @@
  */
 export { segmentationApplication } from "./segmentation.ts";
 export { cropBorder, regressionApplication } from "./regression.ts";
-export { classificationApplication, classOf } from "./classification.ts";
+export { classificationApplication } from "./classification.ts";
 export { autoencoderApplication } from "./autoencoder.ts";
 export { ganApplication } from "./gan.ts";

@@ -1,65 +1,125 @@
 /**
- * Sampling in background workers (NiftyNet's sampler threads, `num_threads`): each worker loads, preprocesses,
- * augments and samples its share of the subject visits and keeps up to its part of `queue_length` windows ready,
- * so file decoding and sampling run in parallel with training on the main thread. The set of windows equals the
- * in-thread {@link pipelineWindows} output (per-visit seeds); only the interleaving differs.
+ * The pipeline's optional worker pool (NiftyNet's sampler threads, `num_threads`): each worker runs whole visits of
+ * a {@link WindowPipelineSpec} (load, preprocess, augment, sample) while training runs on the main thread. Results
+ * come back in the order the visits were asked for, and a visit's windows depend only on (seed, position), so the
+ * windows are exactly those of the in-thread {@link WindowPipeline}, whatever the number of workers.
  *
  * @module
  */
 import type { Window } from "./types.ts";
-import type { WindowPipelineSpec } from "./pipeline.ts";
+import type { SubjectInfo, Visit, VisitResult, WindowPipelineSpec } from "./pipeline.ts";
 
-/** Options for {@link parallelWindows}. */
-export interface ParallelOptions {
-  /** INI `num_threads`: worker count (default 2). */
-  numThreads?: number;
-  /** INI `queue_length`: windows kept ready over all workers (default 5). */
-  queueLength?: number;
+/** A message from a worker. */
+type WorkerMessage =
+  | { readonly type: "visit"; readonly job: number; readonly windows: Window[]; readonly info?: SubjectInfo }
+  | { readonly type: "error"; readonly job: number; readonly message: string };
+
+interface Job {
+  readonly worker: number;
+  resolve(result: VisitResult): void;
+  reject(error: Error): void;
 }
 
-type Message = { type: "window"; window: Window } | { type: "done" } | { type: "error"; message: string };
+/**
+ * Worker threads running visits of one pipeline spec. A subject's visits always go to the same worker (`index mod
+ * workers`), so each worker's subject cache serves later epochs.
+ *
+ * @example
+ * ```ts
+ * import { WindowWorkerPool } from "./parallel.ts";
+ * import { epochVisits } from "./pipeline.ts";
+ * const pool = new WindowWorkerPool(spec, { numThreads: 4 });
+ * for await (const { windows } of pool.run(epochVisits(spec.subjects.length, 7, { shuffle: true }), 8)) use(windows);
+ * pool.close();
+ * ```
+ */
+export class WindowWorkerPool {
+  readonly #workers: Worker[];
+  readonly #jobs = new Map<number, Job>();
+  #nextJob = 0;
+  #closed = false;
 
-/** Yields the windows of a pipeline spec produced by worker threads. */
-export async function* parallelWindows(
-  spec: WindowPipelineSpec,
-  options: ParallelOptions = {},
-): AsyncGenerator<Window> {
-  const n = options.numThreads ?? 2;
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`invalid num_threads ${n}: expected an integer >= 1`);
-  const credit = Math.max(1, Math.ceil((options.queueLength ?? 5) / n));
-  const inbox: { from: number; message: Message }[] = [];
-  let wake: (() => void) | undefined;
-  const workers = Array.from({ length: n }, (_, i) => {
-    const w = new Worker(new URL("./_window_worker.ts", import.meta.url).href, { type: "module" });
-    w.onmessage = (e: MessageEvent) => {
-      inbox.push({ from: i, message: e.data as Message });
-      const f = wake;
-      wake = undefined;
-      f?.();
-    };
-    w.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      inbox.push({ from: i, message: { type: "error", message: e.message } });
-      const f = wake;
-      wake = undefined;
-      f?.();
-    };
-    w.postMessage({ type: "start", spec, part: i, parts: n, credit });
-    return w;
-  });
-  let running = n;
-  try {
-    while (running > 0) {
-      while (inbox.length === 0) await new Promise<void>((r) => (wake = r));
-      const { from, message } = inbox.shift()!;
-      if (message.type === "done") running--;
-      else if (message.type === "error") throw new Error(`sampler worker ${from}: ${message.message}`);
-      else {
-        workers[from].postMessage({ type: "credit", n: 1 });
-        yield message.window;
-      }
+  constructor(spec: WindowPipelineSpec, { numThreads }: { readonly numThreads: number }) {
+    if (!(Number.isInteger(numThreads) && numThreads >= 1)) {
+      throw new Error(`invalid num_threads ${numThreads}: expected an integer >= 1`);
     }
-  } finally {
-    for (const w of workers) w.terminate();
+    this.#workers = Array.from({ length: numThreads }, (_, i) => {
+      const w = new Worker(new URL("./_window_worker.ts", import.meta.url).href, { type: "module" });
+      w.onmessage = (e: MessageEvent) => this.#receive(e.data as WorkerMessage, i);
+      w.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        this.#failWorker(i, e.message);
+      };
+      w.postMessage({ type: "init", spec });
+      return w;
+    });
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  #receive(message: WorkerMessage, worker: number): void {
+    const job = this.#jobs.get(message.job);
+    if (!job) return;
+    this.#jobs.delete(message.job);
+    if (message.type === "error") job.reject(new Error(`sampler worker ${worker}: ${message.message}`));
+    else job.resolve({ windows: message.windows, info: message.info });
+  }
+
+  #failWorker(worker: number, message: string): void {
+    for (const [id, job] of this.#jobs) {
+      if (job.worker !== worker) continue;
+      this.#jobs.delete(id);
+      job.reject(new Error(`sampler worker ${worker}: ${message}`));
+    }
+  }
+
+  /** Runs one visit on its subject's worker. */
+  visit(visit: Visit): Promise<VisitResult> {
+    if (this.#closed) return Promise.reject(new Error("sampler workers are closed"));
+    const id = this.#nextJob++;
+    const worker = visit.subject % this.#workers.length;
+    const result = new Promise<VisitResult>((resolve, reject) => this.#jobs.set(id, { worker, resolve, reject }));
+    this.#workers[worker].postMessage({ type: "visit", job: id, visit });
+    return result;
+  }
+
+  /** The results of `visits`, in their order, with up to `ahead` visits running at once. */
+  async *run(visits: Iterable<Visit>, ahead: number): AsyncGenerator<VisitResult> {
+    const depth = Math.max(1, ahead);
+    const running: Promise<VisitResult>[] = [];
+    const iterator = visits[Symbol.iterator]();
+    let more = true;
+    const fill = () => {
+      while (more && running.length < depth) {
+        const next = iterator.next();
+        if (next.done) more = false;
+        else {
+          const p = this.visit(next.value);
+          // Raised when the consumer reaches that visit; meanwhile not unhandled.
+          p.catch(() => {});
+          running.push(p);
+        }
+      }
+    };
+    fill();
+    while (running.length) {
+      const result = await running.shift()!;
+      fill();
+      yield result;
+    }
+  }
+
+  /** Stops the workers; visits still running are refused. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#workers) w.terminate();
+    for (const [id, job] of this.#jobs) {
+      this.#jobs.delete(id);
+      job.reject(new Error("sampler workers were closed"));
+    }
   }
 }

@@ -5,40 +5,22 @@
  *
  * Reproducibility contract: a {@link BatchSource} is created from a seed and, when resuming, from the state it
  * reported at the checkpoint; it must then yield exactly the batches an uninterrupted source would have yielded
- * next. `epochSource` in `src/engine/batch_source.ts` gives that for any source that can rebuild one epoch from
+ * next. `epochSource` in `src/data/batch_source.ts` gives that for any source that can rebuild one epoch from
  * (seed, epoch number).
  *
  * @module
  */
 import type { tf } from "../deps.ts";
 import type { Layer, VariableStore } from "../dsl/mod.ts";
-import type { Window } from "../data/types.ts";
+import type { Batch, BatchSource, JsonValue } from "../data/batch_source.ts";
 import type { NiftyConfig } from "./config/mod.ts";
 import type { HonouredKeys } from "./honoured_keys.ts";
 import { unknownNameMessage } from "../util/suggest.ts";
 
-/** JSON-serialisable data (sampler positions, RNG states). */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { Batch, BatchSource, JsonValue };
 
 /** The phases the driver asks batches for. */
 export type TrainingPhase = "training" | "validation";
-
-/** Network inputs and targets of one iteration, by role (`image`, `label`, `weight` …), plus where they came from. */
-export interface Batch {
-  readonly tensors: Readonly<Record<string, tf.Tensor>>;
-  /** The windows the batch was cut from (inference: where outputs go back). */
-  readonly windows?: readonly Window[];
-}
-
-/** A checkpointable stream of batches. The driver disposes each batch's tensors after use. */
-export interface BatchSource {
-  /** The next batch; `undefined` when the source is exhausted (validation and inference sources end). */
-  next(): Promise<Batch | undefined>;
-  /** Position to resume from: a later source made with this state yields what this one would yield next. */
-  state(): JsonValue;
-  /** Releases workers or files (optional). */
-  close?(): Promise<void> | void;
-}
 
 /** How the network is run: its variables and whether it is in training mode. */
 export interface ModelContext {

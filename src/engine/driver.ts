@@ -55,7 +55,7 @@ import {
   readTrainingCheckpoint,
   writeTrainingCheckpoint,
 } from "./checkpoints.ts";
-import { deriveSeed } from "./batch_source.ts";
+import { deriveSeed } from "../data/batch_source.ts";
 import { Progress } from "./progress.ts";
 
 /** Options shared by the driver's entry points. */

@@ -73,9 +73,8 @@ export function composeKeys(parts: readonly HonouredKeys[]): HonouredKeys {
 }
 
 /**
- * Keys the driver acts on whatever the application (config.ts's `DRIVER_KEYS`). `num_threads` is not among them:
- * windows are sampled in the training thread so that resumed runs repeat exactly (worker sampling,
- * `parallelWindows`, interleaves windows in no fixed order), so a non-default value is refused.
+ * Keys the driver acts on whatever the application (config.ts's `DRIVER_KEYS`). `num_threads` is the window
+ * pipeline's, listed by the applications that use it.
  */
 export const DRIVER_HONOURED_KEYS: HonouredKeys = DRIVER_KEYS as HonouredKeys;
 

@@ -1,6 +1,7 @@
 /**
- * The engine: the `Application` contract and registry, the config keys applications act on, configuration, optimisers and learning-rate schedules, checkpoints of a model folder, early stopping,
- * checkpointable batch sources and the driver that runs training, inference and evaluation.
+ * The engine: the `Application` contract and registry, the config keys applications act on, configuration,
+ * optimisers and learning-rate schedules, checkpoints in `model_dir`, early stopping and the driver that runs
+ * training, inference and evaluation.
  *
  * @example
  * ```ts
@@ -17,7 +18,6 @@ export * from "./optimizers.ts";
 export * from "./schedules.ts";
 export * from "./early_stopping.ts";
 export * from "./checkpoints.ts";
-export * from "./batch_source.ts";
 export * from "./driver.ts";
 export { type LossFunction, trainStep, trainStepLoss } from "./train_step.ts";
 export { formatDuration, Progress } from "./progress.ts";

@@ -1,6 +1,6 @@
 /**
- * Batching windows (`batch_size`, `smaller_final_batch_mode`) and converting them to and from the channels-last
- * tensors networks take: `[batch, x, y, z, channels]`, or `[batch, x, y, channels]` for 2D windows.
+ * Padding windows for a short final batch (`smaller_final_batch_mode`) and converting windows to and from the
+ * channels-last tensors networks take: `[batch, x, y, z, channels]`, or `[batch, x, y, channels]` for 2D windows.
  *
  * @module
  */
@@ -11,14 +11,6 @@ import { spatialSize } from "../types.ts";
 /** NiftyNet's `smaller_final_batch_mode`: pad the last batch with blank windows, drop it, or emit it smaller. */
 export type SmallerFinalBatchMode = "pad" | "drop" | "dynamic";
 
-/** Options for {@link batchWindows}. */
-export interface BatchOptions {
-  /** INI `batch_size` (default 2, as NiftyNet). */
-  batchSize?: number;
-  /** INI `smaller_final_batch_mode` (default `"pad"`). */
-  smallerFinalBatchMode?: SmallerFinalBatchMode;
-}
-
 /** A blank copy of a window (zeros, same shapes), flagged as padding so aggregators skip it. */
 export function paddingWindow(like: Window): Window {
   const data: Record<string, ChannelVolume> = {};
@@ -26,30 +18,6 @@ export function paddingWindow(like: Window): Window {
     data[role] = { data: new Float32Array(v.data.length), shape: v.shape, channels: v.channels };
   }
   return { subject: like.subject, location: like.location, data, padding: true };
-}
-
-/** Groups windows into batches; the last, short batch follows `smallerFinalBatchMode`. */
-export async function* batchWindows(
-  windows: AsyncIterable<Window> | Iterable<Window>,
-  options: BatchOptions = {},
-): AsyncGenerator<Window[]> {
-  const size = options.batchSize ?? 2;
-  const mode = options.smallerFinalBatchMode ?? "pad";
-  if (!(Number.isInteger(size) && size >= 1)) throw new Error(`invalid batch_size ${size}: expected an integer >= 1`);
-  if (!["pad", "drop", "dynamic"].includes(mode)) {
-    throw new Error(`invalid smaller_final_batch_mode "${mode}": expected pad, drop or dynamic`);
-  }
-  let batch: Window[] = [];
-  for await (const w of windows) {
-    batch.push(w);
-    if (batch.length === size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length === 0 || mode === "drop") return;
-  if (mode === "pad") { while (batch.length < size) batch.push(paddingWindow(batch[0])); }
-  yield batch;
 }
 
 /** Options for {@link toBatchTensor}. */

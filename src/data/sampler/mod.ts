@@ -1,6 +1,6 @@
 /**
- * Samplers (uniform, weighted, balanced, resize, grid, random vector, linear interpolation), batching with
- * `smaller_final_batch_mode`, batch tensors, and the prefetch queue.
+ * Samplers (uniform, weighted, balanced, resize, grid, random vector, linear interpolation), the class of a
+ * window, padding windows and batch tensors, and the read-ahead queue.
  *
  * @module
  */
@@ -12,4 +12,4 @@ export * from "./resize.ts";
 export * from "./vectors.ts";
 export * from "./batch.ts";
 export * from "./queue.ts";
-export * from "./stream.ts";
+export * from "./window_class.ts";

@@ -130,7 +130,12 @@ export const SYSTEM_KEYS = {
   cuda_devices: str("", "CUDA_VISIBLE_DEVICES (CUDA does not apply to tfjs)", {
     unsupported: (v) => v === "" ? undefined : notYet("cuda_devices")(v),
   }),
-  num_threads: int(2, "preprocessing concurrency", { min: 1 }),
+  num_threads: int(
+    1,
+    "sampler threads: 1 cuts training windows in the training thread, N > 1 on N worker threads (same windows; " +
+      "NiftyNet's default is 2, NiftyTS's 1 since a worker takes about a second to start)",
+    { min: 1 },
+  ),
   num_gpus: int(1, "number of training devices", {
     min: 0,
     unsupported: (v) => v <= 1 ? undefined : notYet("training on several devices (num_gpus > 1)")(v),

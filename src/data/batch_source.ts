@@ -6,8 +6,29 @@
  *
  * @module
  */
-import type { Batch, BatchSource, JsonValue } from "./application.ts";
+import type { tf } from "../deps.ts";
+import type { Window } from "./types.ts";
 import { hashString } from "../dsl/random.ts";
+
+/** JSON-serialisable data (sampler positions, RNG states). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Network inputs and targets of one iteration, by role (`image`, `label`, `weight` …), plus where they came from. */
+export interface Batch {
+  readonly tensors: Readonly<Record<string, tf.Tensor>>;
+  /** The windows the batch was cut from (inference: where outputs go back). */
+  readonly windows?: readonly Window[];
+}
+
+/** A checkpointable stream of batches. The driver disposes each batch's tensors after use. */
+export interface BatchSource {
+  /** The next batch; `undefined` when the source is exhausted (validation and inference sources end). */
+  next(): Promise<Batch | undefined>;
+  /** Position to resume from: a later source made with this state yields what this one would yield next. */
+  state(): JsonValue;
+  /** Releases workers or files (optional). */
+  close?(): Promise<void> | void;
+}
 
 /** A seed derived from a base seed and labels (`deriveSeed(seed, "training", epoch)`), stable across runs. */
 export function deriveSeed(seed: number, ...parts: (string | number)[]): number {
