@@ -18,6 +18,7 @@ export * from "./src/backend.ts";
 export * from "./src/dsl/mod.ts";
 export * from "./src/kernels/mod.ts";
 export * from "./src/weights/mod.ts";
+export { importPlugin, isModuleReference } from "./src/util/plugin.ts";
 export * from "./src/viz/mod.ts";
 export { type LossFunction, optimizerSlots, trainStep, trainStepLoss } from "./src/engine/train_step.ts";
 export { Progress } from "./src/engine/progress.ts";

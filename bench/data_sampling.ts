@@ -3,7 +3,10 @@
  * label) from a 128³ volume, NiftyTS vs a TorchIO-style numpy/scipy reference doing the same per-patch work
  * (bench/reference/data_sampling.py). Prints patches/s for both and the ratio.
  *
- * Run: `deno run -A bench/data_sampling.ts [patches]`
+ * Then the whole window pipeline (`windowBatchSource`: NIfTI subjects read once into its cache, each visit flipped
+ * and rotated as a whole 128³ volume, one 64³ window cut from it) with num_threads = 1, 2 and 4, as windows/s.
+ *
+ * Run: `deno run -A bench/data_sampling.ts [patches] [pipeline windows]`
  *
  * @module
  */
@@ -15,10 +18,13 @@ import {
   uniformSampler,
   warpAffine,
 } from "../src/data/mod.ts";
+import { windowBatchSource, type WindowPipelineSpec } from "../src/data/mod.ts";
 import { RandomStream } from "../src/dsl/random.ts";
 import type { ChannelVolume } from "../src/data/types.ts";
+import { type Image, writeNifti } from "../src/io/mod.ts";
 
 const patches = Number(Deno.args[0] ?? 20);
+const pipelineWindows = Number(Deno.args[1] ?? 12);
 const size = 128, win = 64;
 
 // A smooth random image (box-blurred noise) and its thresholded label.
@@ -50,6 +56,55 @@ run(2, 1);
 const seconds = run(patches, 2);
 const ours = patches / seconds;
 console.log(`niftyts   ${patches} patches 64^3 flip+rotation: ${seconds.toFixed(2)} s, ${ours.toFixed(2)} patches/s`);
+
+// The pipeline: 4 subjects (the same volume under 4 names), read once, then every visit augments the whole volume.
+const dir = await Deno.makeTempDir({ prefix: "niftyts_bench_sampling_" });
+const asImage = (v: ChannelVolume): Image => ({
+  data: v.data,
+  shape: [size, size, size, 1, 1] as [number, number, number, number, number],
+  ndim: 3,
+  affine: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+  pixdim: [1, 1, 1],
+  datatype: "float32",
+  affineSource: "sform",
+});
+const subjects = [];
+for (let k = 0; k < 4; k++) {
+  await writeNifti(`${dir}/s${k}_img.nii`, asImage(image));
+  await writeNifti(`${dir}/s${k}_lab.nii`, asImage(label));
+  subjects.push({ id: `s${k}`, files: { img: `${dir}/s${k}_img.nii`, lab: `${dir}/s${k}_lab.nii` } });
+}
+const spec: WindowPipelineSpec = {
+  subjects,
+  loader: { sections: { img: {}, lab: { interpOrder: 0 } }, roles: { image: ["img"], label: ["lab"] }, cacheSize: 4 },
+  augmentation: { randomFlippingAxes: [0, 1, 2], rotationAngle: [-15, 15], order: 1 },
+  sampler: { kind: "uniform", options: { spatialWindowSize: { image: [win, win, win] }, samplePerVolume: 1 } },
+};
+
+async function pipelineRate(numThreads: number): Promise<number> {
+  const source = windowBatchSource(spec, {
+    batchSize: 1,
+    seed: 3,
+    endless: true,
+    queueLength: 4,
+    numThreads,
+    toTensors: () => ({}),
+  });
+  try {
+    // Start-up (workers, first reads) is not timed: one window per subject first.
+    for (let i = 0; i < subjects.length; i++) await source.next();
+    const t0 = performance.now();
+    for (let i = 0; i < pipelineWindows; i++) await source.next();
+    return pipelineWindows / ((performance.now() - t0) / 1000);
+  } finally {
+    await source.close?.();
+  }
+}
+
+const rates: string[] = [];
+for (const n of [1, 2, 4]) rates.push(`num_threads=${n} ${(await pipelineRate(n)).toFixed(2)}`);
+console.log(`pipeline  windows/s, 64^3 windows, flip+rotation of the 128^3 volume per visit: ${rates.join(", ")}`);
+await Deno.remove(dir, { recursive: true });
 
 const { code, stdout, stderr } = await new Deno.Command("/usr/bin/python3", {
   args: [new URL("./reference/data_sampling.py", import.meta.url).pathname, String(patches)],

@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { join } from "node:path";
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
+import "../src/applications/mod.ts";
 import { classOf } from "../src/data/mod.ts";
 import { findApplication } from "../src/engine/application.ts";
 import { runAction } from "../src/engine/mod.ts";

@@ -1,6 +1,7 @@
 /**
- * Model checkpoints: a VariableStore (plus optimizer slots) to and from a safetensors file, with NiftyTS
- * metadata; and restore-initializer rules read from a checkpoint file.
+ * Checkpoints, the one checkpoint concept: a VariableStore (plus optimizer slots) to and from a safetensors file
+ * (`src/weights/`), with NiftyTS metadata; and restore-initializer rules read from a checkpoint file. The driver's
+ * training checkpoints in `model_dir` (`src/engine/checkpoints.ts`) are these files under NiftyNet's names.
  *
  * @module
  */
@@ -22,6 +23,8 @@ export interface SaveCheckpointOptions {
   readonly config?: unknown;
   /** Optimizer state named `<variable path>/<Optimizer>/<slot>` (e.g. `ToyNet/conv_/w/Adam/m`). */
   readonly slots?: NamedTensors;
+  /** More string metadata (e.g. the driver's `driver_state`). */
+  readonly extra?: Readonly<Record<string, string>>;
 }
 
 /** Writes every variable of `store` (and optimizer slots) to `path` atomically. */
@@ -39,6 +42,7 @@ export async function saveCheckpoint(
     iteration: options.iteration,
     network: options.network,
     config: options.config,
+    extra: options.extra,
   });
   await writeSafetensors(path, tensors, { metadata });
 }

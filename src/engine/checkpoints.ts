@@ -1,5 +1,5 @@
 /**
- * Training checkpoints in a model folder, NiftyNet's layout with safetensors files:
+ * Training checkpoints in `model_dir`, NiftyNet's layout of the checkpoint files of `src/dsl/checkpoint.ts`:
  * `<model_dir>/models/model.ckpt-<iteration>.safetensors` (variables, optimizer slots, metadata with the effective
  * config and the driver state) and `model.ckpt-<iteration>.config.json` beside it (the effective config, readable
  * without tools). Both are written atomically, the config first, so a listed checkpoint always has its config; a
@@ -8,20 +8,14 @@
  * @module
  */
 import { join } from "node:path";
-import {
-  checkpointMetadata,
-  type NamedTensors,
-  parseCheckpointMetadata,
-  readSafetensors,
-  writeSafetensors,
-} from "../weights/mod.ts";
-import type { VariableStore } from "../dsl/mod.ts";
+import { type NamedTensors, readSafetensors } from "../weights/mod.ts";
+import { readCheckpoint, saveCheckpoint, type VariableStore } from "../dsl/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import type { JsonValue } from "./application.ts";
 
 const NAME = /^model\.ckpt-(\d+)\.safetensors$/;
 
-/** Folder of the checkpoints of a model folder. */
+/** Folder of the checkpoints of a `model_dir`. */
 export function checkpointFolder(modelDir: string): string {
   return join(modelDir, "models");
 }
@@ -77,19 +71,14 @@ export async function writeTrainingCheckpoint(
   await Deno.mkdir(checkpointFolder(modelDir), { recursive: true });
   const { iteration } = checkpoint;
   await writeFileAtomic(checkpointConfigPath(modelDir, iteration), JSON.stringify(checkpoint.config, null, 2) + "\n");
-  const tensors = await store.toNamedTensors();
-  for (const [name, t] of checkpoint.slots) {
-    if (tensors.has(name)) throw new Error(`checkpoint: optimizer slot "${name}" clashes with a variable`);
-    tensors.set(name, t);
-  }
-  const metadata = checkpointMetadata({
+  const path = checkpointPath(modelDir, iteration);
+  await saveCheckpoint(path, store, {
     iteration,
     network: checkpoint.network,
     config: checkpoint.config,
+    slots: checkpoint.slots,
     extra: { driver_state: JSON.stringify(checkpoint.state) },
   });
-  const path = checkpointPath(modelDir, iteration);
-  await writeSafetensors(path, tensors, { metadata });
   return path;
 }
 
@@ -113,13 +102,13 @@ export async function readTrainingCheckpoint(modelDir: string, iteration: number
         (have.length ? ` (have: ${have.join(", ")})` : " (it has none)"),
     );
   }
-  let contents: Awaited<ReturnType<typeof readSafetensors>>;
+  let loaded: Awaited<ReturnType<typeof readCheckpoint>>;
   try {
-    contents = await readSafetensors(path);
+    loaded = await readCheckpoint(path);
   } catch (e) {
     throw new Error(`${(e as Error).message}${await intactHint(modelDir, have.filter((it) => it < iteration))}`);
   }
-  const info = parseCheckpointMetadata(contents.metadata, { source: path });
+  const { tensors, info } = loaded;
   let state: JsonValue | undefined;
   if (info.extra?.driver_state !== undefined) {
     try {
@@ -128,7 +117,7 @@ export async function readTrainingCheckpoint(modelDir: string, iteration: number
       throw new Error(`"${path}": metadata driver_state is not valid JSON`);
     }
   }
-  return { path, iteration: info.iteration ?? iteration, tensors: contents.tensors, config: info.config, state };
+  return { path, iteration: info.iteration ?? iteration, tensors, config: info.config, state };
 }
 
 /** For an unreadable checkpoint: which older one is intact, and how to use it (or that none is). */
