@@ -24,6 +24,7 @@ export { type LossFunction, optimizerSlots, trainStep, trainStepLoss } from "./s
 export { Progress } from "./src/engine/progress.ts";
 export * from "./layers/mod.ts";
 export * from "./networks/mod.ts";
+export * from "./src/inference/mod.ts";
 export * from "./src/io/mod.ts";
 export * from "./src/geometry/mod.ts";
 export * from "./src/data/mod.ts";

@@ -9,7 +9,7 @@ import { applyNetwork, type Layer, VariableStore } from "../src/dsl/mod.ts";
 import { HighRes3DNet } from "../networks/highres3dnet.ts";
 import { MeshNet } from "../networks/meshnet.ts";
 import { ToyNet } from "../networks/toynet.ts";
-import { predictVolume } from "../src/engine/inference/mod.ts";
+import { predictVolume } from "../src/inference/mod.ts";
 import { trainStepLoss } from "../src/engine/train_step.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import type { BenchCase } from "./cases.ts";

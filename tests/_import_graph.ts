@@ -23,7 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["src/applications"],
   ["src/engine"],
   ["src/data", "src/losses", "src/evaluation", "src/viz", "zoo"],
-  ["layers", "networks"],
+  ["layers", "networks", "src/inference"],
   ["src/dsl", "src/io", "src/geometry", "src/kernels", "src/weights", "src/backend.ts"],
   ["src/util", "src/deps.ts", "src/version.ts"],
 ];

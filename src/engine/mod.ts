@@ -21,4 +21,3 @@ export * from "./checkpoints.ts";
 export * from "./driver.ts";
 export { type LossFunction, trainStep, trainStepLoss } from "./train_step.ts";
 export { formatDuration, Progress } from "./progress.ts";
-export * from "./inference/mod.ts";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
-import { type ConvSpec, type FusedConvPlan, fusedConvPlanner } from "../../kernels/fast/mod.ts";
+import { tf } from "../deps.ts";
+import { type ConvSpec, type FusedConvPlan, fusedConvPlanner } from "../kernels/fast/mod.ts";
 import type { ConvStage } from "./_trace.ts";
 
 /** Computes `y = stage(x)` for one slab whose geometry (sizes and pads) is `spec`. */

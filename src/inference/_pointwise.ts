@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { EltwiseOp } from "../../kernels/fast/mod.ts";
+import type { EltwiseOp } from "../kernels/fast/mod.ts";
 import type { PointwiseStep } from "./_trace.ts";
 
 /** oneDNN's definition of each element-wise algorithm (`dnnl_types.h`), in TypeScript. */

@@ -11,10 +11,10 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
-import { applyNetwork, type Layer, type VariableStore } from "../../dsl/mod.ts";
-import type { EltwiseOp } from "../../kernels/fast/mod.ts";
-import { type ConvAttrs, convSpecOf } from "../../kernels/fast/mod.ts";
+import { tf } from "../deps.ts";
+import { applyNetwork, type Layer, type VariableStore } from "../dsl/mod.ts";
+import type { EltwiseOp } from "../kernels/fast/mod.ts";
+import { type ConvAttrs, convSpecOf } from "../kernels/fast/mod.ts";
 
 /** A per-channel map `y = x·scale + shift` (scale and shift have one value per channel). */
 export interface AffineOp {

@@ -9,7 +9,7 @@ import "../src/kernels/mod.ts";
 import { applyNetwork, FunctionLayer, Layer, type Scope, VariableStore } from "../src/dsl/mod.ts";
 import { ConvLayer, ConvolutionalLayer } from "../layers/mod.ts";
 import { MeshNet } from "../networks/mod.ts";
-import { predictVolume } from "../src/engine/mod.ts";
+import { predictVolume } from "../src/inference/mod.ts";
 import { fastKernelStatus, registerFastCpuKernels, unregisterFastCpuKernels } from "../src/kernels/fast/mod.ts";
 import { assertClose, assertNoTensorLeak } from "./_util.ts";
 

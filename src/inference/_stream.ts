@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type ConvSpec, convSpecOf } from "../../kernels/fast/mod.ts";
+import { type ConvSpec, convSpecOf } from "../kernels/fast/mod.ts";
 import { applyPointwise, argmaxInto } from "./_pointwise.ts";
 import type { StageRunner } from "./_runners.ts";
 import type { Chain } from "./_trace.ts";

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
-import { applyNetwork, type Layer, type VariableStore } from "../../dsl/mod.ts";
+import { tf } from "../deps.ts";
+import { applyNetwork, type Layer, type VariableStore } from "../dsl/mod.ts";
 import { argmaxInto } from "./_pointwise.ts";
 import { onednnRunner, type StageRunner, tfjsRunner } from "./_runners.ts";
 import { streamChain } from "./_stream.ts";
