@@ -89,6 +89,20 @@ Deno.test("slab-wise stages give exactly the whole-volume labels and probabiliti
   model.dispose();
 });
 
+Deno.test("label maps of local networks are streamed by predictVolume and equal the stage-by-stage labels", async () => {
+  for (const id of ["gwm-light", "subcortical-gwm", "aparc104"]) {
+    const model = randomModel(id);
+    const shape = [23, 10, 7] as const;
+    const volume = Float32Array.from({ length: 23 * 10 * 7 }, (_, i) => Math.sin(i * 0.29) + (i % 5) * 0.2);
+    const stages = runNetwork(model, volume, shape, { method: "stages" });
+    await assertNoTensorLeak(`streamed ${id}`, () => {
+      const streamed = runNetwork(model, volume, shape);
+      assertEquals(streamed.labels, stages.labels, id);
+    });
+    model.dispose();
+  }
+});
+
 Deno.test("a network with instance norm runs each stage on the whole volume", () => {
   const model = randomModel("mindgrab");
   const shape = [12, 6, 5] as const;

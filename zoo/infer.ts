@@ -1,6 +1,10 @@
 /**
- * The one function that runs a zoo network on a (cropped) volume: stage by stage, each stage on slabs along the
- * first axis when the volume is large, so the peak memory stays bounded and the result is exact.
+ * The one function that runs a zoo network on a (cropped) volume, exactly and in bounded memory.
+ *
+ * Label maps of networks whose every stage is spatially local (all MeshNets without instance norm) go through
+ * {@link predictVolume}, which streams the whole network plane by plane with fused oneDNN convolutions: no stage's
+ * activations ever exist for the whole volume. Networks with a whole-volume normalisation (mindgrab's `_gn`) and
+ * probability outputs run stage by stage instead, each stage on slabs along the first axis:
  *
  * A stage whose output depends on inputs at most `r` voxels away (3³ kernel with dilation r) computes output rows
  * [a, b) from input rows [a − r, b + r) clipped to the volume: inside the volume the clipped rows are the true
@@ -12,6 +16,7 @@
  */
 import { tf } from "../src/deps.ts";
 import { applyNetwork, FunctionLayer } from "../src/dsl/mod.ts";
+import { predictVolume } from "../src/inference/mod.ts";
 import type { ZooModel } from "./model.ts";
 
 /** Options of {@link runNetwork}. */
@@ -22,6 +27,8 @@ export interface RunNetworkOptions {
   readonly slabBytes?: number;
   /** Called after each stage with (done, total). */
   readonly onStage?: (done: number, total: number) => void;
+  /** `"auto"` (default): streamed when possible (see the module doc); `"stages"`: always stage by stage. */
+  readonly method?: "auto" | "stages";
 }
 
 /** Labels (argmax over classes) and optional probabilities of a volume. */
@@ -47,6 +54,9 @@ export function runNetwork(
   const stages = model.network.stages();
   const classes = model.manifest.network.options.numClasses;
   if (classes > 255) throw new Error(`runNetwork: ${classes} classes do not fit a uint8 label map`);
+  if ((options.method ?? "auto") === "auto" && !options.probabilities && stages.every((stage) => stage.local)) {
+    return { labels: streamedLabels(model, volume, shape, stages.length, options) };
+  }
   const budget = options.slabBytes ?? 256 * 2 ** 20;
   const scopeName = model.network.name;
   let act = volume;
@@ -91,4 +101,22 @@ export function runNetwork(
     options.onStage?.(s + 1, stages.length);
   });
   return { labels, probabilities };
+}
+
+/** Labels of the whole network streamed by {@link predictVolume} (exact; the input tensor is the only full one). */
+function streamedLabels(
+  model: ZooModel,
+  volume: Float32Array,
+  shape: readonly [number, number, number],
+  stageCount: number,
+  options: RunNetworkOptions,
+): Uint8Array {
+  const input = tf.tensor5d(volume, [1, ...shape, 1]);
+  try {
+    const { data } = predictVolume(model.network, model.store, input, { output: "labels" });
+    options.onStage?.(stageCount, stageCount);
+    return Uint8Array.from(data);
+  } finally {
+    input.dispose();
+  }
 }
