@@ -22,11 +22,8 @@ export const LABELS_GWM: readonly ZooLabel[] = table(
   [[0, 0, 0], [255, 255, 255], [205, 62, 78]] as [number, number, number][],
 );
 
-/** `models/model20chan3cls/colormap.json`. */
-export const LABELS_GWM_HIGH: readonly ZooLabel[] = table(
-  ["background", "White Matter", "Grey Matter"],
-  [[0, 0, 0], [255, 255, 255], [205, 62, 78]] as [number, number, number][],
-);
+/** `models/model20chan3cls/colormap.json`: the same table as model5_gw_ae publishes (the test reads both files). */
+export const LABELS_GWM_HIGH: readonly ZooLabel[] = LABELS_GWM;
 
 /** `models/model30chan18cls/colormap.json`. */
 export const LABELS_SUB30: readonly ZooLabel[] = table(
@@ -72,49 +69,8 @@ export const LABELS_SUB30: readonly ZooLabel[] = table(
   ] as [number, number, number][],
 );
 
-/** `models/model18cls/colormap.json`. */
-export const LABELS_SUB21: readonly ZooLabel[] = table(
-  [
-    "Unknown",
-    "Cerebral-White-Matter",
-    "Cerebral-Cortex",
-    "Lateral-Ventricle",
-    "Inferior-Lateral-Ventricle",
-    "Cerebellum-White-Matter",
-    "Cerebellum-Cortex",
-    "Thalamus",
-    "Caudate",
-    "Putamen",
-    "Pallidum",
-    "3rd-Ventricle",
-    "4th-Ventricle",
-    "Brain-Stem",
-    "Hippocampus",
-    "Amygdala",
-    "Accumbens-area",
-    "VentralDC",
-  ],
-  [
-    [0, 0, 0],
-    [245, 245, 245],
-    [205, 62, 78],
-    [120, 18, 134],
-    [196, 58, 250],
-    [220, 248, 164],
-    [230, 148, 34],
-    [0, 118, 14],
-    [122, 186, 220],
-    [236, 13, 176],
-    [12, 48, 255],
-    [204, 182, 142],
-    [42, 204, 164],
-    [119, 159, 176],
-    [220, 216, 20],
-    [103, 255, 255],
-    [255, 165, 0],
-    [165, 42, 42],
-  ] as [number, number, number][],
-);
+/** `models/model18cls/colormap.json`: the same table as model30chan18cls publishes (the test reads both files). */
+export const LABELS_SUB21: readonly ZooLabel[] = LABELS_SUB30;
 
 /** `models/model30chan50cls/colormap.json`. */
 export const LABELS_APARC50: readonly ZooLabel[] = table(
