@@ -4,17 +4,13 @@
  *
  * @module
  */
-import { readImage } from "../io/mod.ts";
-import type { Image } from "../geometry/image.ts";
-import { voxelSizes } from "../geometry/mod.ts";
 import { join } from "node:path";
 import {
-  evaluatePair,
+  evaluateImageFiles,
   evaluateResumable,
   type EvaluationRow,
   type EvaluationUnit,
   previousRows,
-  type Volume,
 } from "../evaluation/mod.ts";
 import { formatShard, selectShard, type Shard, shardFileName } from "../util/shard.ts";
 import { SubjectMeter } from "../util/subject_meter.ts";
@@ -32,19 +28,6 @@ export const EVALUATE_IMAGES_HONOURED_KEYS: HonouredKeys = composeKeys([
   EVALUATION_CSV_HONOURED_KEYS,
   SHARD_HONOURED_KEYS,
 ]);
-
-/** An image as the evaluation's row-major volume: x-fastest data read as shape [z, y, x], spacing in mm. */
-export function evaluationVolume(image: Image, file: string): Volume {
-  const [x, y, z, t, c] = image.shape;
-  if (t * c !== 1) throw new Error(`"${file}": expected a 3D image with one channel, got shape [${image.shape}]`);
-  const [sx, sy, sz] = voxelSizes(image.affine);
-  return { data: image.data as ArrayLike<number>, shape: [z, y, x], spacing: [sz, sy, sx] };
-}
-
-function sameGrid(a: Image, b: Image): boolean {
-  return a.shape.every((d, i) => d === b.shape[i]) &&
-    a.affine.every((row, i) => row.every((v, j) => Math.abs(v - b.affine[i][j]) <= 1e-3));
-}
 
 /**
  * Subject → output file: the `inferred` section when the application names one, else the inference list (a
@@ -91,18 +74,12 @@ export async function evaluateImages(
   if (shard) console.log(`${label}: ${ids.length} subject(s) with a reference to evaluate (${name}.csv)`);
   const rows = await evaluateResumable(ids, {
     previous,
-    evaluate: async (id) => {
-      const [segFile, refFile] = [outputs.get(id)!, refs.get(id)!];
-      const [seg, ref] = [await readImage(segFile), await readImage(refFile)];
-      if (!sameGrid(seg, ref)) {
-        throw new Error(`subject "${id}": "${segFile}" and "${refFile}" are not on the same voxel grid (shape/affine)`);
-      }
-      return evaluatePair(evaluationVolume(seg, segFile), evaluationVolume(ref, refFile), {
+    evaluate: (id) =>
+      evaluateImageFiles(outputs.get(id)!, refs.get(id)!, {
         evaluations,
         units: options.units ?? "foreground",
         subjectId: id,
-      });
-    },
+      }),
     // Only a shard saves as it goes (to resume); an unsharded run replaces the old table once, at the end.
     save: async (rows) => void (shard && await writeEvaluation(config, rows, { name, evaluations })),
     onKept: (id) => meter.kept(id),

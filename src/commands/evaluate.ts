@@ -7,11 +7,8 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { readImage } from "../io/mod.ts";
-import type { Image } from "../geometry/image.ts";
-import { voxelSizes } from "../geometry/mod.ts";
 import {
-  evaluatePair,
+  evaluateImageFiles,
   evaluateResumable,
   type EvaluationRow,
   formatCsv,
@@ -20,7 +17,6 @@ import {
 } from "../evaluation/mod.ts";
 import { formatShard, resolveShard, selectShard, shardFileName } from "../util/shard.ts";
 import { SubjectMeter } from "../util/subject_meter.ts";
-import type { Volume } from "../evaluation/types.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 
 /** Options of {@link evaluateCommand}, named like the CLI flags. */
@@ -65,19 +61,6 @@ async function listImages(path: string, postfix: string, role: string): Promise<
   return out;
 }
 
-/** A 3D label image as the evaluation's row-major volume: x-fastest data read as shape [z, y, x]. */
-function toVolume(image: Image, file: string): Volume {
-  const [x, y, z, t, c] = image.shape;
-  if (t * c !== 1) throw new Error(`"${file}": expected a 3D label map, got shape [${image.shape}]`);
-  const [sx, sy, sz] = voxelSizes(image.affine);
-  return { data: image.data as ArrayLike<number>, shape: [z, y, x], spacing: [sz, sy, sx] };
-}
-
-function sameGrid(a: Image, b: Image): boolean {
-  return a.shape.every((d, i) => d === b.shape[i]) &&
-    a.affine.every((row, i) => row.every((v, j) => Math.abs(v - b.affine[i][j]) <= 1e-3));
-}
-
 /** Evaluates every subject, writes the CSV and summary atomically, returns the lines to print. */
 export async function evaluateCommand(o: EvaluateCommandOptions): Promise<string[]> {
   const segs = await listImages(o.seg, o.segPostfix ?? "_niftynet_out", "seg");
@@ -106,18 +89,12 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<string
   const meter = new SubjectMeter({ label: shard ? `shard ${formatShard(shard)}` : "evaluate", verb: "evaluated" });
   const rows = await evaluateResumable(mine.map(([id]) => id), {
     previous: shard ? await previousRows(csv, evaluations) : [],
-    evaluate: async (id) => {
-      const [segFile, refFile] = files.get(id)!;
-      const [seg, ref] = [await readImage(segFile), await readImage(refFile)];
-      if (!sameGrid(seg, ref)) {
-        throw new Error(`subject "${id}": "${segFile}" and "${refFile}" are not on the same voxel grid (shape/affine)`);
-      }
-      return evaluatePair(toVolume(seg, segFile), toVolume(ref, refFile), {
+    evaluate: (id) =>
+      evaluateImageFiles(files.get(id)![0], files.get(id)![1], {
         evaluations,
         units: o.evaluationUnits ?? "foreground",
         subjectId: id,
-      });
-    },
+      }),
     // A shard saves as it goes (to resume after a kill); an unsharded run writes once, at the end.
     save: (rows) => shard ? write(rows) : Promise.resolve(),
     onKept: shard ? (id) => meter.kept(id) : undefined,

@@ -63,3 +63,4 @@ export {
 } from "./evaluate.ts";
 export { formatCsv, formatNumber, parseEvaluationCsv, splitCsvLine } from "./csv.ts";
 export { evaluateResumable, type EvaluateResumableOptions, previousRows } from "./resume.ts";
+export { evaluateImageFiles, evaluationVolume } from "./image_files.ts";
