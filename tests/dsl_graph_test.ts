@@ -1,6 +1,13 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
-import { FunctionLayer, type GraphOp, type GraphScope, recordGraph, VariableStore } from "../src/dsl/mod.ts";
+import {
+  FunctionLayer,
+  type GraphOp,
+  type GraphScope,
+  recordGraph,
+  VariableStore,
+  withKernelObserver,
+} from "../src/dsl/mod.ts";
 import { ConvLayer } from "../layers/mod.ts";
 import { ToyNet } from "../networks/mod.ts";
 
@@ -66,4 +73,30 @@ Deno.test("recording with an existing store shows its variables and leaves it in
   assertEquals(store.records().length, 10);
   assertEquals(store.get("ToyNet/conv_input_bn_relu/conv_/w")!.shape, [3, 3, 1, 10]);
   store.dispose();
+});
+
+Deno.test("withKernelObserver reports each top-level kernel once with its outputs and restores the engine, also on a throw", () => {
+  const engine = tf.engine() as unknown as { runKernel: unknown };
+  const original = engine.runKernel;
+  const seen: { name: string; outputs: number[][] }[] = [];
+  const y = withKernelObserver(
+    (name, _inputs, _attrs, outputs) => seen.push({ name, outputs: outputs.map((t) => [...t.shape]) }),
+    () => tf.tidy(() => tf.relu(tf.sub(tf.ones([2, 3]), tf.scalar(2)))),
+  );
+  assertEquals(Array.from(y.dataSync()), [0, 0, 0, 0, 0, 0]);
+  y.dispose();
+  // ones → Fill, scalar → none; sub and relu are the network's kernels, each reported once at the top level.
+  assert(seen.some((k) => k.name === "Sub") && seen.some((k) => k.name === "Relu"), JSON.stringify(seen));
+  assertEquals(seen.filter((k) => k.name === "Relu").length, 1);
+  assertEquals(seen.find((k) => k.name === "Relu")!.outputs, [[2, 3]]);
+  assert(engine.runKernel === original, "engine restored");
+  let threw = false;
+  try {
+    withKernelObserver(() => {}, () => {
+      throw new Error("boom");
+    });
+  } catch {
+    threw = true;
+  }
+  assert(threw && engine.runKernel === original, "engine restored after a throw");
 });

@@ -10,6 +10,7 @@
 import { tf } from "../deps.ts";
 import type { GraphOp, GraphScope, GraphVariable, NetworkGraph } from "./graph_types.ts";
 import { applyNetwork, type Layer, type ScopeObserver } from "./layer.ts";
+import { withKernelObserver } from "./kernel_tap.ts";
 import { NameAllocator } from "./names.ts";
 import { VariableStore } from "./variable_store.ts";
 
@@ -179,8 +180,6 @@ export class GraphRecorder implements ScopeObserver {
   }
 }
 
-type RunKernel = (name: string, inputs: Record<string, tf.Tensor>, attrs?: unknown) => tf.Tensor | tf.Tensor[];
-
 /**
  * Applies `network` once to zero inputs of the given shapes and returns its graph. Uses `store` when given (so
  * restored or trained variables are shown), else a temporary store that is disposed afterwards.
@@ -192,28 +191,18 @@ export function recordGraph<Out>(
 ): NetworkGraph {
   const ownStore = store ?? new VariableStore();
   const recorder = new GraphRecorder(ownStore);
-  const engine = tf.engine() as unknown as { runKernel: RunKernel };
-  const original = engine.runKernel;
-  let depth = 0;
-  engine.runKernel = function (this: unknown, name, inputs, attrs) {
-    depth++;
-    try {
-      const out = original.call(this, name, inputs, attrs);
-      if (depth === 1) recorder.recordKernel(name, inputs, attrs, Array.isArray(out) ? out : [out]);
-      return out;
-    } finally {
-      depth--;
-    }
-  };
   try {
-    const outputShapes = tf.tidy(() => {
-      const inputs = inputShapes.map((s, i) => {
-        const t = tf.zeros([...s]);
-        recorder.registerInput(t, i === 0 ? "input" : `input_${i}`);
-        return t;
-      });
-      return shapesOf([applyNetwork(network, inputs, { store: ownStore, training, recorder })]);
-    });
+    const outputShapes = withKernelObserver((name, inputs, attrs, outputs) => {
+      recorder.recordKernel(name, inputs, attrs, outputs);
+    }, () =>
+      tf.tidy(() => {
+        const inputs = inputShapes.map((s, i) => {
+          const t = tf.zeros([...s]);
+          recorder.registerInput(t, i === 0 ? "input" : `input_${i}`);
+          return t;
+        });
+        return shapesOf([applyNetwork(network, inputs, { store: ownStore, training, recorder })]);
+      }));
     const root = recorder.finish();
     return {
       network: root.name,
@@ -224,7 +213,6 @@ export function recordGraph<Out>(
       root,
     };
   } finally {
-    engine.runKernel = original;
     if (!store) ownStore.dispose();
   }
 }

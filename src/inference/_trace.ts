@@ -12,7 +12,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import { applyNetwork, type Layer, type VariableStore } from "../dsl/mod.ts";
+import { applyNetwork, type Layer, type VariableStore, withKernelObserver } from "../dsl/mod.ts";
 import type { EltwiseOp } from "../kernels/fast/mod.ts";
 import { type ConvAttrs, convSpecOf } from "../kernels/fast/mod.ts";
 
@@ -125,51 +125,32 @@ interface TracedKernel {
   readonly dataInputs: readonly number[];
 }
 
-type RunKernel = (name: string, inputs: Record<string, tf.Tensor>, attrs?: unknown) => tf.Tensor | tf.Tensor[];
-
 /** Runs `network` on `probe` in inference mode and returns the top-level kernels with their data flow. */
 function traceKernels(network: Layer, store: VariableStore, probe: tf.Tensor): TracedKernel[] {
   const kernels: TracedKernel[] = [];
   const dependent = new Set<number>([probe.id]);
-  const engine = tf.engine() as unknown as { runKernel: RunKernel };
-  const original = engine.runKernel;
-  let depth = 0;
-  engine.runKernel = function (this: unknown, name, inputs, attrs) {
-    depth++;
-    try {
-      const out = original.call(this, name, inputs, attrs);
-      if (depth === 1) {
-        const list = Object.values(inputs).filter((t): t is tf.Tensor => t instanceof tf.Tensor);
-        const outputs = Array.isArray(out) ? out : [out];
-        const dataInputs = list.flatMap((t, i) => dependent.has(t.id) ? [i] : []);
-        const constants = new Map<number, { values: Float32Array; shape: readonly number[] }>();
-        list.forEach((t, i) => {
-          if (!dependent.has(t.id) && t.dtype === "float32" && t.size <= 1 << 22) {
-            constants.set(i, { values: Float32Array.from(t.dataSync() as Float32Array), shape: [...t.shape] });
-          }
-        });
-        if (dataInputs.length > 0) outputs.forEach((t) => dependent.add(t.id));
-        kernels.push({
-          name,
-          inputs: list,
-          attrs: { ...(attrs as Record<string, unknown> ?? {}) },
-          outputs,
-          constants,
-          dataInputs,
-        });
+  withKernelObserver((name, inputs, attrs, outputs) => {
+    const list = Object.values(inputs).filter((t): t is tf.Tensor => t instanceof tf.Tensor);
+    const dataInputs = list.flatMap((t, i) => dependent.has(t.id) ? [i] : []);
+    const constants = new Map<number, { values: Float32Array; shape: readonly number[] }>();
+    list.forEach((t, i) => {
+      if (!dependent.has(t.id) && t.dtype === "float32" && t.size <= 1 << 22) {
+        constants.set(i, { values: Float32Array.from(t.dataSync() as Float32Array), shape: [...t.shape] });
       }
-      return out;
-    } finally {
-      depth--;
-    }
-  };
-  try {
+    });
+    if (dataInputs.length > 0) outputs.forEach((t) => dependent.add(t.id));
+    kernels.push({
+      name,
+      inputs: list,
+      attrs: { ...(attrs as Record<string, unknown> ?? {}) },
+      outputs,
+      constants,
+      dataInputs,
+    });
+  }, () =>
     tf.tidy(() => {
       applyNetwork(network, [probe], { store, training: false });
-    });
-  } finally {
-    engine.runKernel = original;
-  }
+    }));
   return kernels;
 }
 
