@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { loadFixture } from "./_util.ts";
 import { parseNifti, voxelCount } from "../src/io/mod.ts";
+import { RandomStream } from "../src/dsl/random.ts";
 
 const { cases } = loadFixture<{ cases: { name: string; file: string; img?: string }[] }>("io_nifti_synthetic");
 const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -17,16 +18,10 @@ for (const f of ["anatomical.nii", "functional.nii", "standard.nii.gz", "example
   } catch { /* nibabel's data absent: the synthetic seeds still cover every layout */ }
 }
 
-/** mulberry32: a tiny seeded generator so failures reproduce. */
+/** Seeded uniform numbers (the DSL's mulberry32 stream), so a failing case reproduces from its seed. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = new RandomStream(seed);
+  return () => stream.uniform();
 }
 
 Deno.test("nifti fuzz: 500 truncated or bit-flipped real headers/files each load or fail with a clear error", () => {

@@ -32,6 +32,7 @@ import { decodeSafetensors, encodeSafetensors } from "../src/weights/mod.ts";
 import { encodeNifti1, type Image, readDicom, readNifti, voxelCount } from "../src/io/mod.ts";
 import { daikonEntry, daikonPackage } from "../src/deps.ts";
 import { FakeApplication, fakeConfigText } from "./_engine_fake_app.ts";
+import { RandomStream } from "../src/dsl/random.ts";
 
 const LONG = Deno.env.get("NIFTYTS_SOAK") === "long";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -43,16 +44,10 @@ function saveReport(): void {
   if (path) Deno.writeTextFileSync(path, JSON.stringify(report, null, 2) + "\n");
 }
 
-/** mulberry32: seeded, so a failing case reproduces from the printed seed. */
+/** Seeded uniform numbers (the DSL's mulberry32 stream), so a failing case reproduces from its seed. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = new RandomStream(seed);
+  return () => stream.uniform();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
