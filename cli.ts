@@ -12,6 +12,7 @@ import { VERSION } from "./src/version.ts";
 import { graphCommand, parseShape } from "./src/commands/graph.ts";
 import { importWeightsCommand } from "./src/commands/import_weights.ts";
 import { demoCommand } from "./src/commands/demo.ts";
+import { writePngSliceDataset } from "./src/commands/demo_data.ts";
 import { evaluateCommand } from "./src/commands/evaluate.ts";
 import { mergeCommand } from "./src/commands/merge.ts";
 import { ACTIONS, applicationCommands, Interrupted, runActionCommand } from "./src/commands/run_action.ts";
@@ -298,8 +299,15 @@ program.command("demo")
   .description("generate 12 phantoms, train a segmentation network, infer on held-out volumes, evaluate Dice/HD95")
   .option("--out <dir>", "output folder (a previous demo there is replaced)", "demo_output")
   .option("--iterations <n>", "training iterations", positiveInt, 400)
+  .option("--png-slices <dir>", "only write 8 generated 2D PNG slices and labels there (docs/examples/unet_2d_png.ini)")
   .addOption(backendOption())
-  .action(async (o: { out: string; iterations: number; backend?: string }) => {
+  .action(async (o: { out: string; iterations: number; pngSlices?: string; backend?: string }) => {
+    if (o.pngSlices) {
+      checkBackend(o.backend);
+      const ids = await writePngSliceDataset(o.pngSlices);
+      console.log(`wrote ${ids.length} PNG slices and labels (64x64, labels 0-3) in ${o.pngSlices}`);
+      return;
+    }
     await startBackend(o.backend);
     await demoCommand(o);
   });

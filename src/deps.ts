@@ -29,6 +29,11 @@ export const backendLoaders: Readonly<Record<string, () => Promise<unknown>>> = 
 export { BinaryWriter, WireType } from "npm:@bufbuild/protobuf@2.17.0/wire";
 export { crc32c as crc32cUnmasked } from "npm:@aws-crypto/crc32c@5.2.0";
 export { encode as encodePng } from "npm:fast-png@8.0.0";
+// 2D image inputs (issue 16, src/io/image_2d.ts): PNG, JPEG and TIFF decoders (image-js's fast-png and tiff,
+// eugeneware's jpeg-js), all pure JavaScript.
+export { decode as decodePng } from "npm:fast-png@8.0.0";
+export { decode as decodeTiff } from "npm:tiff@7.1.3";
+export { default as jpegJs } from "npm:jpeg-js@0.4.4";
 /** Headless-browser driver, loaded only by the tests that need it (it is large). */
 export const loadPlaywrightCore = (): Promise<typeof import("npm:playwright-core@1.65.1")> =>
   import("npm:playwright-core@1.65.1");

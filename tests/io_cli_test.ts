@@ -95,7 +95,7 @@ Deno.test("convert flags and bad inputs fail with messages naming the flag or fi
     await Deno.writeTextFile(`${dir}/notes.txt`, "not an image");
     await assert.rejects(
       () => convertCommand(`${dir}/notes.txt`, `${dir}/x.nii`),
-      /not a NIfTI, Analyze or DICOM file/,
+      /not a NIfTI, Analyze, DICOM, PNG, JPEG or TIFF file/,
     );
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["in.nii.gz", "notes.txt"]);
   } finally {

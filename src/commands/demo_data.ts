@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import { RandomStream } from "../dsl/random.ts";
 import { writeNifti } from "../io/mod.ts";
+import { encodePng } from "../deps.ts";
 import type { Affine, Image } from "../geometry/image.ts";
 
 /** One generated subject. */
@@ -154,6 +155,51 @@ export async function writePhantomDataset(dir: string, options: PhantomDatasetOp
     const p = makePhantom((options.seed ?? 1) + k, options);
     await writeNifti(join(dir, `${id}_T1.nii.gz`), asImage(p.image, p));
     await writeNifti(join(dir, `${id}_label.nii.gz`), asImage(p.labels, p));
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Options of {@link writePngSliceDataset}. */
+export interface PngSliceOptions {
+  /** Number of slices (default 8). */
+  readonly count?: number;
+  /** Rows and columns (default 64×64). */
+  readonly size?: readonly [number, number];
+  /** Seed of the first slice (default 1). */
+  readonly seed?: number;
+}
+
+/**
+ * Writes 2D phantoms as PNG files: `<dir>/sliceNN_image.png` (8-bit greyscale, a single-slice phantom scaled to
+ * 0–255) and `<dir>/sliceNN_label.png` (its labels 0–3); returns the ids. Pixels are 1 mm (the PNGs state no size).
+ *
+ * @example
+ * ```ts
+ * import { writePngSliceDataset } from "./demo_data.ts";
+ * const ids = await writePngSliceDataset("slices", { count: 4 });
+ * ```
+ */
+export async function writePngSliceDataset(dir: string, options: PngSliceOptions = {}): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const [rows, columns] = options.size ?? [64, 64];
+  const ids: string[] = [];
+  for (let k = 0; k < (options.count ?? 8); k++) {
+    const id = `slice${String(k + 1).padStart(2, "0")}`;
+    // x = row, y = column (NiftyNet's 2D layout): the phantom's x fastest order becomes column-major pixels.
+    const p = makePhantom((options.seed ?? 1) + k, { shape: [rows, columns, 1], spacing: [1, 1, 8] });
+    let max = 0;
+    for (const v of p.image) max = Math.max(max, v);
+    const image = new Uint8Array(rows * columns), labels = new Uint8Array(rows * columns);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < columns; c++) {
+        image[r * columns + c] = Math.round((255 * p.image[r + rows * c]) / max);
+        labels[r * columns + c] = p.labels[r + rows * c];
+      }
+    }
+    const png = (data: Uint8Array) => encodePng({ width: columns, height: rows, data, channels: 1, depth: 8 });
+    await Deno.writeFile(join(dir, `${id}_image.png`), png(image));
+    await Deno.writeFile(join(dir, `${id}_label.png`), png(labels));
     ids.push(id);
   }
   return ids;

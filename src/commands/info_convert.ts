@@ -6,7 +6,7 @@
  */
 import type { Image, NiftiDatatype } from "../geometry/image.ts";
 import { voxelCount } from "../geometry/image.ts";
-import { readImage } from "../io/read_image.ts";
+import { detectFormat, readImage } from "../io/read_image.ts";
 import { maxVoxels } from "../io/nifti_header.ts";
 import { readNiftiInfo } from "../io/nifti_read.ts";
 import { writeNifti } from "../io/nifti_write.ts";
@@ -83,11 +83,13 @@ export async function infoCommand(file: string, options: InfoOptions = {}): Prom
 async function describe(file: string, img: Image): Promise<string> {
   const h = img.header;
   const lines: [string, string][] = [];
-  const format = h?.format === "dicom"
+  const format = !h
+    ? `${(await detectFormat(file)).toUpperCase()} image`
+    : h.format === "dicom"
     ? img.shape[2] === 1 ? "DICOM image" : "DICOM series"
-    : h?.format === 2
+    : h.format === 2
     ? "NIfTI-2"
-    : h?.format === 1
+    : h.format === 1
     ? "NIfTI-1"
     : "Analyze 7.5";
   lines.push(["file", file]);

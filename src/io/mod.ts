@@ -13,5 +13,7 @@ export type { WriteNiftiOptions } from "./nifti_write.ts";
 export { readDicom, readDicomSeries } from "./dicom.ts";
 export type { ReadDicomOptions } from "./dicom.ts";
 export { detectFormat, readImage } from "./read_image.ts";
+export { decodeImage2d, readImage2d } from "./image_2d.ts";
+export type { Image2dFormat } from "./image_2d.ts";
 export type { ReadImageOptions } from "./read_image.ts";
 export { DEFAULT_MAX_VOXELS, maxVoxels } from "./nifti_header.ts";

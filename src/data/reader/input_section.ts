@@ -28,16 +28,16 @@ export interface InputSectionOptions {
   axcodes?: string;
   /** INI `spatial_window_size` (1–3 numbers). */
   spatialWindowSize?: readonly number[];
-  /** INI `loader`: accepted for compatibility; every file is read by `src/io` (NIfTI, Analyze, DICOM). */
+  /** INI `loader`: accepted for compatibility; every file is read by `src/io` (NIfTI, Analyze, DICOM, PNG, JPEG, TIFF). */
   loader?: string;
 }
 
-const IMAGE_NAME = /\.(nii(\.gz)?|hdr|img\.gz|mha|dcm)$/i;
+const IMAGE_NAME = /\.(nii(\.gz)?|hdr|img\.gz|mha|dcm|png|jpe?g|tiff?)$/i;
 
 /** A file name without folder and image extension (`sub01_T1.nii.gz` → `sub01_T1`). */
 export function stemOf(path: string): string {
   const name = path.slice(path.lastIndexOf("/") + 1);
-  return name.replace(/\.(nii\.gz|nii|hdr|img\.gz|img|mha|dcm)$/i, "");
+  return name.replace(/\.(nii\.gz|nii|hdr|img\.gz|img|mha|dcm|png|jpe?g|tiff?)$/i, "");
 }
 
 /**
