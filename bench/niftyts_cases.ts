@@ -15,13 +15,35 @@ import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import type { BenchCase } from "./cases.ts";
 import { BenchUNet3D } from "./unet3d.ts";
 
-/** Median of `repeats` timed calls of `fn` after `warmup` untimed ones, in ms. */
-export function medianMs(fn: () => void, { repeats, warmup = 1 }: { repeats: number; warmup?: number }): number {
-  for (let i = 0; i < warmup; i++) fn();
+/**
+ * Waits until the device has finished the work queued so far: on webgpu, tfjs only encodes kernels when they are
+ * called, so a time taken without this measures the encoding; cpu and wasm compute synchronously (no-op).
+ */
+export async function settle(): Promise<void> {
+  const backend = tf.backend() as unknown as {
+    submitQueue?: () => void;
+    device?: { queue: { onSubmittedWorkDone(): Promise<void> } };
+  };
+  if (backend.submitQueue && backend.device) {
+    backend.submitQueue();
+    await backend.device.queue.onSubmittedWorkDone();
+  }
+}
+
+/** Median of `repeats` timed calls of `fn` after `warmup` untimed ones, in ms, each until the device is idle. */
+export async function medianMs(
+  fn: () => void | Promise<void>,
+  { repeats, warmup = 1 }: { repeats: number; warmup?: number },
+): Promise<number> {
+  for (let i = 0; i < warmup; i++) {
+    await fn();
+    await settle();
+  }
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
+    await settle();
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -37,7 +59,7 @@ function cube(size: number, channels: number): number[] {
   return [1, size, size, size, channels];
 }
 
-function timeConv(c: BenchCase): number {
+async function timeConv(c: BenchCase): Promise<number> {
   const k = c.kernel;
   const x = randn(cube(c.size, c.cin), 1);
   const w = randn([k, k, k, c.cin, c.cout], 2, Math.sqrt(2 / (k ** 3 * c.cin)));
@@ -46,14 +68,14 @@ function timeConv(c: BenchCase): number {
   const outSize = Math.ceil(c.size / c.stride);
   const dy = randn(cube(outSize, c.cout), 3);
   try {
-    if (c.kind === "conv_fwd") return medianMs(() => tf.dispose(f(x, w)), c);
-    return medianMs(() => tf.dispose(tf.grads(f)([x, w], dy)), c);
+    if (c.kind === "conv_fwd") return await medianMs(() => tf.dispose(f(x, w)), c);
+    return await medianMs(() => tf.dispose(tf.grads(f)([x, w], dy)), c);
   } finally {
     tf.dispose([x, w, dy]);
   }
 }
 
-function timeConvTranspose(c: BenchCase): number {
+async function timeConvTranspose(c: BenchCase): Promise<number> {
   const k = c.kernel, big = c.size * c.stride;
   const x = randn(cube(c.size, c.cin), 1);
   const w = randn([k, k, k, c.cout, c.cin], 2, Math.sqrt(2 / (k ** 3 * c.cin)));
@@ -61,8 +83,8 @@ function timeConvTranspose(c: BenchCase): number {
   const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv3dTranspose(a as tf.Tensor5D, b as tf.Tensor5D, outShape, 2, "same");
   const dy = randn(outShape, 3);
   try {
-    if (c.kind === "conv_transpose_fwd") return medianMs(() => tf.dispose(f(x, w)), c);
-    return medianMs(() => tf.dispose(tf.grads(f)([x, w], dy)), c);
+    if (c.kind === "conv_transpose_fwd") return await medianMs(() => tf.dispose(f(x, w)), c);
+    return await medianMs(() => tf.dispose(tf.grads(f)([x, w], dy)), c);
   } finally {
     tf.dispose([x, w, dy]);
   }
@@ -102,30 +124,30 @@ export function unetSetup(
   };
 }
 
-function timeTrainStep(c: BenchCase): number {
+async function timeTrainStep(c: BenchCase): Promise<number> {
   const network = c.kind === "highres3dnet_step" ? new HighRes3DNet({ numClasses: 2, actiFunc: "relu" }) : undefined;
   const u = unetSetup(c.size, network);
   try {
-    return medianMs(() => void u.step(), { repeats: c.repeats, warmup: c.repeats > 1 ? 2 : 1 });
+    return await medianMs(() => void u.step(), { repeats: c.repeats, warmup: c.repeats > 1 ? 2 : 1 });
   } finally {
     u.dispose();
   }
 }
 
-function timeToyNetStep(c: BenchCase): number {
+async function timeToyNetStep(c: BenchCase): Promise<number> {
   const u = unetSetup(c.size, new ToyNet({ numClasses: c.cout }), {
     batch: 2,
     shape: c.windowShape,
     classes: c.cout,
   });
   try {
-    return medianMs(() => void u.step(), { repeats: c.repeats, warmup: 3 });
+    return await medianMs(() => void u.step(), { repeats: c.repeats, warmup: 3 });
   } finally {
     u.dispose();
   }
 }
 
-function timeSlidingWindow(c: BenchCase): number {
+async function timeSlidingWindow(c: BenchCase): Promise<number> {
   const net = c.network === "highres3dnet"
     ? new HighRes3DNet({ numClasses: 2, actiFunc: "relu" })
     : new BenchUNet3D({ numClasses: 2, base: 8 });
@@ -137,12 +159,14 @@ function timeSlidingWindow(c: BenchCase): number {
   for (let z = 0; z < n; z += win) {
     for (let y = 0; y < n; y += win) for (let x = 0; x < n; x += win) origins.push([z, y, x]);
   }
-  const infer = () => {
+  const infer = async () => {
     for (const [z0, y0, x0] of origins) {
-      const probs = tf.tidy(() => {
+      const t = tf.tidy(() => {
         const patch = tf.slice(volume, [0, z0, y0, x0, 0], [1, win, win, win, 1]);
-        return tf.softmax(applyNetwork(net, [patch], { store, training: false })).dataSync();
+        return tf.softmax(applyNetwork(net, [patch], { store, training: false }));
       });
+      const probs = await t.data() as Float32Array;
+      t.dispose();
       // write the window's probabilities back into the full volume
       for (let z = 0; z < win; z++) {
         for (let y = 0; y < win; y++) {
@@ -155,20 +179,20 @@ function timeSlidingWindow(c: BenchCase): number {
   };
   try {
     tf.tidy(() => void applyNetwork(net, [tf.slice(volume, 0, [1, win, win, win, 1])], { store, training: false }));
-    return medianMs(infer, { repeats: c.repeats, warmup: 0 });
+    return await medianMs(infer, { repeats: c.repeats, warmup: 0 });
   } finally {
     volume.dispose();
     store.records().forEach((r) => r.variable.dispose());
   }
 }
 
-function timeMeshNetVolume(c: BenchCase): number {
+async function timeMeshNetVolume(c: BenchCase): Promise<number> {
   const net = new MeshNet({ numClasses: c.cout, channels: c.channels, actiFunc: c.activation });
   const store = new VariableStore({ seed: 1 });
   const volume = tf.randomUniform([1, c.size, c.size, c.size, 1], 0, 1, "float32", 1);
   try {
     const t0 = performance.now();
-    predictVolume(net, store, volume, { output: "labels" });
+    await predictVolume(net, store, volume, { output: "labels" });
     return performance.now() - t0;
   } finally {
     volume.dispose();
@@ -176,8 +200,8 @@ function timeMeshNetVolume(c: BenchCase): number {
   }
 }
 
-/** Runs one case and returns its median time in ms. */
-export function runNiftyTsCase(c: BenchCase): number {
+/** Runs one case on the active backend and returns its median time in ms. */
+export function runNiftyTsCase(c: BenchCase): Promise<number> {
   registerKernelFixes(); // gradients tfjs lacks (conv3dTranspose's among them)
   switch (c.kind) {
     case "conv_fwd":
@@ -204,6 +228,7 @@ export async function profileUNetStep(size: number): Promise<Array<{ kernel: str
   try {
     u.step();
     u.step();
+    await settle();
     const info = await tf.profile(() => void u.step());
     const byName = new Map<string, { ms: number; calls: number }>();
     for (const k of info.kernels) {

@@ -7,17 +7,27 @@
  *
  * Options: `--quick` (subset, < 3 minutes), `--threads N` (default 2, for both sides), `--rounds N` (default 2:
  * the sides alternate N times and each case keeps its best median), `--stock` (tfjs's stock cpu kernels instead of
- * the fast ones), `--no-torch` (NiftyTS only), `--out FILE`.
+ * the fast ones), `--no-torch` (NiftyTS only), `--out FILE`, `--backend cpu|wasm|webgpu` (default cpu or
+ * `NIFTYTS_BACKEND`; every row names it, and device work is waited for before a time is taken),
+ * `--torch-device cpu|cuda` (where PyTorch runs; default cpu), `--cases-only` (skip the peak-RSS processes and the
+ * per-kernel profile), `--only TEXT` (the cases whose name contains TEXT; updates those rows of an existing `--out`).
+ * `--repeats N` caps every case's timed repetitions (both sides).
+ * Env `NIFTYTS_BENCH_PYTHON`: the Python that runs the PyTorch side (default `/usr/bin/python3`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import type { BenchCase } from "./cases.ts";
+import { webgpuAdapter } from "./adapter.ts";
 
 const HERE = new URL(".", import.meta.url);
-const PYTHON = "/usr/bin/python3";
+/** The Python with torch: Debian's by default, `NIFTYTS_BENCH_PYTHON` for another (a CUDA build of PyTorch). */
+const PYTHON = Deno.env.get("NIFTYTS_BENCH_PYTHON") || "/usr/bin/python3";
 const TORCH_SCRIPT = new URL("reference/torch_bench.py", HERE).pathname;
 const RSS_SIZE = 64;
+
+/** Where the PyTorch side runs (`--torch-device`). */
+let torchDevice = "cpu";
 
 /** One row of `bench/results/latest.json`. */
 export interface BenchEntry {
@@ -52,7 +62,10 @@ async function runCommand(cmd: string, args: string[], env: Record<string, strin
 
 async function torchAvailable(): Promise<boolean> {
   try {
-    await runCommand(PYTHON, ["-c", "import torch"]);
+    const check = torchDevice === "cuda"
+      ? "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"
+      : "import torch";
+    await runCommand(PYTHON, ["-c", check]);
     return true;
   } catch {
     return false;
@@ -64,7 +77,7 @@ async function runTorch(cases: BenchCase[], threads: number): Promise<Map<string
   try {
     const input = `${dir}/cases.json`, output = `${dir}/torch.json`;
     await Deno.writeTextFile(input, JSON.stringify(cases));
-    await runCommand(PYTHON, [TORCH_SCRIPT, input, output, "--threads", String(threads)]);
+    await runCommand(PYTHON, [TORCH_SCRIPT, input, output, "--threads", String(threads), "--device", torchDevice]);
     const result = JSON.parse(await Deno.readTextFile(output)) as {
       torch: string;
       cases: Array<{ case: string; pytorch_ms: number }>;
@@ -87,6 +100,8 @@ async function torchPeakRss(threads: number): Promise<number> {
       `${dir}/rss.json`,
       "--threads",
       String(threads),
+      "--device",
+      torchDevice,
     ]);
     return (JSON.parse(await Deno.readTextFile(`${dir}/rss.json`)) as { peak_rss_mib: number }).peak_rss_mib;
   } finally {
@@ -125,6 +140,7 @@ async function torchOwnProcess(c: BenchCase, threads: number): Promise<{ ms: num
   try {
     await Deno.writeTextFile(`${dir}/case.json`, JSON.stringify(c));
     const args = [TORCH_SCRIPT, "--own-process", `${dir}/case.json`, `${dir}/out.json`, "--threads", String(threads)];
+    args.push("--device", torchDevice);
     await runCommand(PYTHON, args);
     const r = JSON.parse(await Deno.readTextFile(`${dir}/out.json`)) as {
       torch: string;
@@ -186,8 +202,16 @@ async function main(): Promise<void> {
       "rss-child": { type: "string" },
       "own-process": { type: "string" },
       only: { type: "string" },
+      backend: { type: "string" },
+      "torch-device": { type: "string", default: "cpu" },
+      "cases-only": { type: "boolean", default: false },
+      repeats: { type: "string" },
     },
   });
+  if (values["torch-device"] !== "cpu" && values["torch-device"] !== "cuda") {
+    throw new Error(`--torch-device must be cpu or cuda, got "${values["torch-device"]}"`);
+  }
+  torchDevice = values["torch-device"]!;
   const threads = Number(values.threads), rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) {
     throw new Error(`--rounds must be a positive integer, got "${values.rounds}"`);
@@ -198,36 +222,49 @@ async function main(): Promise<void> {
   // oneDNN's OpenMP runtime reads these when the library is opened, i.e. when the kernels module is imported below.
   Deno.env.set("OMP_NUM_THREADS", String(threads));
   if (values.stock) Deno.env.set("NIFTYTS_FAST_KERNELS", "off");
-  const { tf } = await import("../src/deps.ts");
   const fast = await import("../src/kernels/fast/mod.ts");
   const { benchCases } = await import("./cases.ts");
-  const { profileUNetStep, runNiftyTsCase, unetSetup } = await import("./niftyts_cases.ts");
+  const { profileUNetStep, runNiftyTsCase, settle, unetSetup } = await import("./niftyts_cases.ts");
   const status = fast.registerFastCpuKernels();
+  const { useBackend } = await import("../src/backend.ts");
+  const backend = await useBackend(values.backend);
+  const backendFlags = ["--backend", backend];
 
   if (values["rss-child"] !== undefined) {
     const u = unetSetup(Number(values["rss-child"]));
     for (let i = 0; i < 3; i++) u.step();
+    await settle();
     console.log(JSON.stringify({ peak_rss_mib: peakRssMiB() }));
     return;
   }
 
   if (values["own-process"] !== undefined) {
     const c = JSON.parse(await Deno.readTextFile(values["own-process"])) as BenchCase;
-    const ms = runNiftyTsCase(c);
+    const ms = await runNiftyTsCase(c);
     console.log(JSON.stringify({ niftyts_ms: ms, peak_rss_mib: peakRssMiB() }));
     return;
   }
 
-  const cases = benchCases({ quick: values.quick }).filter((c) => !values.only || c.case.includes(values.only));
+  const maxRepeats = values.repeats === undefined ? Infinity : Number(values.repeats);
+  if (!(maxRepeats >= 1) || (values.repeats !== undefined && !Number.isInteger(maxRepeats))) {
+    throw new Error(`--repeats must be a positive integer, got "${values.repeats}"`);
+  }
+  const cases = benchCases({ quick: values.quick }).filter((c) => !values.only || c.case.includes(values.only))
+    .map((c) => ({ ...c, repeats: Math.min(c.repeats, maxRepeats) }));
   const shared = cases.filter((c) => !c.ownProcess), own = cases.filter((c) => c.ownProcess);
-  const backend = tf.getBackend();
+  const adapter = backend === "webgpu" ? await webgpuAdapter() : null;
+  const kernel = status.kernel === "onednn" && backend === "cpu" ? "onednn" : "tfjs-stock";
   console.log(
-    `NiftyTS bench: backend ${backend}, conv kernel ${status.kernel}${status.reason ? ` (${status.reason})` : ""}, ` +
-      `${threads} thread(s), ${cases.length} cases${values.quick ? " (--quick)" : ""}`,
+    `NiftyTS bench: backend ${backend}${
+      adapter ? ` (${adapter.description}${adapter.fallback ? ", software" : ""})` : ""
+    }, ` +
+      `conv kernel ${kernel}${status.reason && backend === "cpu" ? ` (${status.reason})` : ""}, ` +
+      `${threads} thread(s), ${cases.length} cases${values.quick ? " (--quick)" : ""}, PyTorch on ${torchDevice}`,
   );
   const withTorch = !values["no-torch"] && await torchAvailable();
   if (!values["no-torch"] && !withTorch) {
-    console.warn(`bench: ${PYTHON} cannot import torch; PyTorch columns left empty`);
+    const what = torchDevice === "cuda" ? "use torch with CUDA" : "import torch";
+    console.warn(`bench: ${PYTHON} cannot ${what}; PyTorch columns left empty`);
   }
   // Rounds alternate the two sides and keep each case's best median: load from other processes comes and goes,
   // and both sides' thread teams suffer from it, so one round can be unfair to either.
@@ -236,7 +273,7 @@ async function main(): Promise<void> {
     into.set(key, Math.min(ms, into.get(key) ?? Infinity));
   for (let round = 1; round <= rounds && shared.length > 0; round++) {
     for (const c of shared) {
-      const ms = runNiftyTsCase(c);
+      const ms = await runNiftyTsCase(c);
       keepBest(niftyts, c.case, ms);
       console.log(`  round ${round} niftyts  ${c.case}: ${fmt(ms)} ms`);
     }
@@ -249,7 +286,7 @@ async function main(): Promise<void> {
   }
   // whole-volume cases: once per side, each in its own process (their peak memory is part of the result)
   const ownMemory = new Map<string, { niftyts: number; pytorch: number | null }>();
-  const childThreads = ["--threads", String(threads), ...(values.stock ? ["--stock"] : [])];
+  const childThreads = ["--threads", String(threads), ...(values.stock ? ["--stock"] : []), ...backendFlags];
   for (const c of own) {
     const ours = await niftyTsOwnProcess(c, childThreads);
     niftyts.set(c.case, ours.ms);
@@ -263,7 +300,6 @@ async function main(): Promise<void> {
     }
     ownMemory.set(c.case, { niftyts: ours.mib, pytorch: theirs?.mib ?? null });
   }
-  const kernel = status.kernel === "onednn" ? "onednn" : "tfjs-stock";
   const entries: BenchEntry[] = cases.map((c) => {
     const n = niftyts.get(c.case)!, p = torch.get(c.case) ?? null;
     const entry: BenchEntry = {
@@ -283,7 +319,8 @@ async function main(): Promise<void> {
     return entry;
   });
   printRows(entries);
-  if (values.only !== undefined) {
+  const previousExists = await Deno.stat(values.out!).then(() => true, () => false);
+  if (values.only !== undefined && previousExists) {
     // `--only`: update these rows of the existing report, keep everything else in it
     const previous = JSON.parse(await Deno.readTextFile(values.out!)) as { cases: BenchEntry[] };
     const fresh = new Map(entries.map((e) => [e.case, e]));
@@ -293,7 +330,7 @@ async function main(): Promise<void> {
     console.log(`\nupdated ${entries.length} row(s) of ${values.out}`);
     return;
   }
-  const resolved = await profileUNetStep(RSS_SIZE);
+  const resolved = values["cases-only"] ? [] : await profileUNetStep(RSS_SIZE);
 
   const childFlags = [
     "--rss-child",
@@ -301,24 +338,31 @@ async function main(): Promise<void> {
     "--threads",
     String(threads),
     ...(values.stock ? ["--stock"] : []),
+    ...backendFlags,
   ];
   const memory = {
     case: `U-Net train step ${RSS_SIZE}³ peak RSS (MiB, whole process)`,
-    niftyts_mib: await niftyTsPeakRss(childFlags),
-    pytorch_mib: withTorch ? await torchPeakRss(threads) : null,
+    niftyts_mib: values["cases-only"] ? null : await niftyTsPeakRss(childFlags),
+    pytorch_mib: withTorch && !values["cases-only"] ? await torchPeakRss(threads) : null,
   };
 
-  const memRatio = memory.pytorch_mib === null ? null : memory.niftyts_mib / memory.pytorch_mib;
-  console.log(
-    `\n${memory.case}: NiftyTS ${fmt(memory.niftyts_mib, 0)}, PyTorch ${fmt(memory.pytorch_mib, 0)} ` +
-      `(NiftyTS / PyTorch ${fmt(memRatio, 2)})`,
-  );
-  const total = resolved.reduce((s, k) => s + k.ms, 0);
-  console.log(`\nNiftyTS U-Net ${RSS_SIZE}³ train step, time per kernel (tf.profile, ${fmt(total, 0)} ms in kernels):`);
-  console.log(table([
-    ["kernel", "ms", "calls", "share"],
-    ...resolved.slice(0, 14).map((k) => [k.kernel, fmt(k.ms), String(k.calls), `${fmt((100 * k.ms) / total, 0)}%`]),
-  ]));
+  const memRatio = memory.pytorch_mib === null || memory.niftyts_mib === null
+    ? null
+    : memory.niftyts_mib / memory.pytorch_mib;
+  if (!values["cases-only"]) {
+    console.log(
+      `\n${memory.case}: NiftyTS ${fmt(memory.niftyts_mib, 0)}, PyTorch ${fmt(memory.pytorch_mib, 0)} ` +
+        `(NiftyTS / PyTorch ${fmt(memRatio, 2)})`,
+    );
+    const total = resolved.reduce((s, k) => s + k.ms, 0);
+    console.log(
+      `\nNiftyTS U-Net ${RSS_SIZE}³ train step, time per kernel (tf.profile, ${fmt(total, 0)} ms in kernels):`,
+    );
+    console.log(table([
+      ["kernel", "ms", "calls", "share"],
+      ...resolved.slice(0, 14).map((k) => [k.kernel, fmt(k.ms), String(k.calls), `${fmt((100 * k.ms) / total, 0)}%`]),
+    ]));
+  }
   const implementations = fast.fastKernelImplementations();
   if (implementations.length) console.log(`\noneDNN implementations: ${implementations.join(", ")}`);
 
@@ -327,10 +371,12 @@ async function main(): Promise<void> {
     quick: values.quick,
     threads,
     backend,
+    adapter,
     kernel,
     kernel_status: status,
     rounds,
     torch: torch.version ?? null,
+    torch_device: withTorch ? torchDevice : null,
     cases: entries,
     memory: { ...memory, ratio: memRatio },
     profile_unet_step: resolved,

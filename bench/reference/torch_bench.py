@@ -1,8 +1,11 @@
 """PyTorch side of `deno task bench`: runs the cases of bench/cases.ts (given as JSON) with the same shapes, 2 threads,
 fp32, batch 1, channels-first, and writes {"cases": [{"case", "pytorch_ms"}], "torch": version}.
 
+`--device cuda` runs every case on the GPU (inputs and networks moved there, `torch.cuda.synchronize()` before each
+time is taken); the default is the CPU.
+
 Usage:
-  python3 torch_bench.py CASES.json OUT.json [--threads 2]
+  python3 torch_bench.py CASES.json OUT.json [--threads 2] [--device cpu|cuda]
   python3 torch_bench.py --rss SIZE OUT.json [--threads 2]   # peak RSS (MiB) of a process running U-Net steps
   python3 torch_bench.py --own-process CASE.json OUT.json [--threads 2]   # one case: {"pytorch_ms", "peak_rss_mib"}
 """
@@ -15,14 +18,23 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+DEVICE = torch.device("cpu")
+
+
+def sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
 
 def median_ms(fn, repeats, warmup=1):
     for _ in range(warmup):
         fn()
+    sync()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
@@ -33,15 +45,15 @@ def same_pad(k, d):
 
 def time_conv(c):
     k, g = c["kernel"], torch.Generator().manual_seed(1)
-    x = torch.randn(1, c["cin"], c["size"], c["size"], c["size"], generator=g)
-    w = torch.randn(c["cout"], c["cin"], k, k, k, generator=g) * (2 / (k**3 * c["cin"])) ** 0.5
+    x = torch.randn(1, c["cin"], c["size"], c["size"], c["size"], generator=g).to(DEVICE)
+    w = (torch.randn(c["cout"], c["cin"], k, k, k, generator=g) * (2 / (k**3 * c["cin"])) ** 0.5).to(DEVICE)
     kw = dict(stride=c["stride"], dilation=c["dilation"], padding=same_pad(k, c["dilation"]))
     if c["kind"] == "conv_fwd":
         with torch.no_grad():
             return median_ms(lambda: F.conv3d(x, w, **kw), c["repeats"])
     x.requires_grad_(True)
     w.requires_grad_(True)
-    dy = torch.randn(F.conv3d(x.detach(), w.detach(), **kw).shape, generator=g)
+    dy = torch.randn(F.conv3d(x.detach(), w.detach(), **kw).shape, generator=g).to(DEVICE)
 
     def step():
         x.grad = None
@@ -53,15 +65,15 @@ def time_conv(c):
 
 def time_conv_transpose(c):
     k, g = c["kernel"], torch.Generator().manual_seed(1)
-    x = torch.randn(1, c["cin"], c["size"], c["size"], c["size"], generator=g)
-    w = torch.randn(c["cin"], c["cout"], k, k, k, generator=g) * (2 / (k**3 * c["cin"])) ** 0.5
+    x = torch.randn(1, c["cin"], c["size"], c["size"], c["size"], generator=g).to(DEVICE)
+    w = (torch.randn(c["cin"], c["cout"], k, k, k, generator=g) * (2 / (k**3 * c["cin"])) ** 0.5).to(DEVICE)
     kw = dict(stride=2, padding=0, output_padding=0) if k == 2 else dict(stride=2, padding=1, output_padding=1)
     if c["kind"] == "conv_transpose_fwd":
         with torch.no_grad():
             return median_ms(lambda: F.conv_transpose3d(x, w, **kw), c["repeats"])
     x.requires_grad_(True)
     w.requires_grad_(True)
-    dy = torch.randn(F.conv_transpose3d(x.detach(), w.detach(), **kw).shape, generator=g)
+    dy = torch.randn(F.conv_transpose3d(x.detach(), w.detach(), **kw).shape, generator=g).to(DEVICE)
 
     def step():
         x.grad = None
@@ -153,11 +165,11 @@ class ToyNet(nn.Module):
 
 def unet_setup(size, network=None, batch=1, shape=None, classes=2):
     torch.manual_seed(1)
-    net = network if network is not None else BenchUNet3D()
+    net = (network if network is not None else BenchUNet3D()).to(DEVICE)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     shape = list(shape or (size, size, size))
-    x = torch.randn(batch, 1, *shape)
-    labels = (torch.randn(batch, *shape) > 0).long() * (classes - 1)
+    x = torch.randn(batch, 1, *shape).to(DEVICE)
+    labels = ((torch.randn(batch, *shape) > 0).long() * (classes - 1)).to(DEVICE)
 
     def step():
         net.train()
@@ -172,9 +184,9 @@ def unet_setup(size, network=None, batch=1, shape=None, classes=2):
 
 def time_sliding_window(c):
     torch.manual_seed(1)
-    net = (HighRes3DNet() if c.get("network") == "highres3dnet" else BenchUNet3D()).eval()
+    net = (HighRes3DNet() if c.get("network") == "highres3dnet" else BenchUNet3D()).eval().to(DEVICE)
     n, win = c["size"], c["window"]
-    volume = torch.randn(1, 1, n, n, n)
+    volume = torch.randn(1, 1, n, n, n).to(DEVICE)
     out = torch.empty(1, 2, n, n, n)
 
     def infer():
@@ -183,7 +195,7 @@ def time_sliding_window(c):
                 for y in range(0, n, win):
                     for x in range(0, n, win):
                         patch = volume[:, :, z:z + win, y:y + win, x:x + win]
-                        out[:, :, z:z + win, y:y + win, x:x + win] = torch.softmax(net(patch), 1)
+                        out[:, :, z:z + win, y:y + win, x:x + win] = torch.softmax(net(patch), 1).cpu()
 
     with torch.no_grad():
         net(volume[:, :, :win, :win, :win])
@@ -199,11 +211,12 @@ def time_meshnet_volume(c):
                    nn.ReLU() if c["activation"] == "relu" else nn.ELU()]
         cin = c["channels"]
     layers.append(nn.Conv3d(cin, c["cout"], 1))
-    net = nn.Sequential(*layers).eval()
-    x = torch.rand(1, 1, c["size"], c["size"], c["size"])
+    net = nn.Sequential(*layers).eval().to(DEVICE)
+    x = torch.rand(1, 1, c["size"], c["size"], c["size"]).to(DEVICE)
+    sync()
     t0 = time.perf_counter()
     with torch.no_grad():
-        labels = net(x).argmax(1)
+        labels = net(x).argmax(1).cpu()
     del labels
     return (time.perf_counter() - t0) * 1000
 
@@ -242,6 +255,11 @@ def main(argv):
         threads = int(argv[i + 1])
         del argv[i:i + 2]
     torch.set_num_threads(threads)
+    global DEVICE
+    if "--device" in argv:
+        i = argv.index("--device")
+        DEVICE = torch.device(argv[i + 1])
+        del argv[i:i + 2]
     if argv[0] == "--rss":
         step = unet_setup(int(argv[1]))
         for _ in range(3):
@@ -256,7 +274,7 @@ def main(argv):
     else:
         with open(argv[0]) as f:
             cases = json.load(f)
-        result = {"torch": torch.__version__, "threads": threads,
+        result = {"torch": torch.__version__, "threads": threads, "device": DEVICE.type,
                   "cases": [{"case": c["case"], "pytorch_ms": run_case(c)} for c in cases]}
         out = argv[1]
     with open(out, "w") as f:
