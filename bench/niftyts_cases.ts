@@ -9,7 +9,7 @@ import { applyNetwork, type Layer, VariableStore } from "../src/dsl/mod.ts";
 import { HighRes3DNet } from "../networks/highres3dnet.ts";
 import { MeshNet } from "../networks/meshnet.ts";
 import { ToyNet } from "../networks/toynet.ts";
-import { predictVolume } from "../src/inference/mod.ts";
+import { predictVolumeAsync } from "../src/inference/mod.ts";
 import { trainStepLoss } from "../src/engine/train_step.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import type { BenchCase } from "./cases.ts";
@@ -192,7 +192,7 @@ async function timeMeshNetVolume(c: BenchCase): Promise<number> {
   const volume = tf.randomUniform([1, c.size, c.size, c.size, 1], 0, 1, "float32", 1);
   try {
     const t0 = performance.now();
-    await predictVolume(net, store, volume, { output: "labels" });
+    await predictVolumeAsync(net, store, volume, { output: "labels" });
     return performance.now() - t0;
   } finally {
     volume.dispose();

@@ -125,8 +125,11 @@ interface TracedKernel {
   readonly dataInputs: readonly number[];
 }
 
-/** Runs `network` on `probe` in inference mode and returns the top-level kernels with their data flow. */
-function traceKernels(network: Layer, store: VariableStore, probe: tf.Tensor): TracedKernel[] {
+/**
+ * Runs `network` on `probe` in inference mode and returns the top-level kernels with their data flow; with
+ * `values: false` the constants' values are not read (no synchronous readback: what webgpu needs), only shapes.
+ */
+function traceKernels(network: Layer, store: VariableStore, probe: tf.Tensor, values = true): TracedKernel[] {
   const kernels: TracedKernel[] = [];
   const dependent = new Set<number>([probe.id]);
   withKernelObserver((name, inputs, attrs, outputs) => {
@@ -134,7 +137,7 @@ function traceKernels(network: Layer, store: VariableStore, probe: tf.Tensor): T
     const dataInputs = list.flatMap((t, i) => dependent.has(t.id) ? [i] : []);
     const constants = new Map<number, { values: Float32Array; shape: readonly number[] }>();
     list.forEach((t, i) => {
-      if (!dependent.has(t.id) && t.dtype === "float32" && t.size <= 1 << 22) {
+      if (values && !dependent.has(t.id) && t.dtype === "float32" && t.size <= 1 << 22) {
         constants.set(i, { values: Float32Array.from(t.dataSync() as Float32Array), shape: [...t.shape] });
       }
     });
@@ -260,6 +263,19 @@ function localRadius(kernels: readonly TracedKernel[], rank: number): number[] |
     } else if (!POINTWISE_KERNELS.has(k.name) && k.name !== "Softmax") return null;
   }
   return radius;
+}
+
+/**
+ * The receptive radius per spatial axis of `network` traced on a probe of `probeShape` (`[1, …spatial, c]`), or
+ * null when some kernel is not spatially local; reads no tensor values.
+ */
+export function traceRadius(network: Layer, store: VariableStore, probeShape: readonly number[]): number[] | null {
+  const probe = tf.zeros([...probeShape]);
+  try {
+    return localRadius(traceKernels(network, store, probe, false), probeShape.length - 2);
+  } finally {
+    probe.dispose();
+  }
 }
 
 /**

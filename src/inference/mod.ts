@@ -1,12 +1,14 @@
 /**
  * Inference of whole volumes: {@link predictVolume} streams fully convolutional networks plane by plane (oneDNN
- * convolutions with fused bias and activation where available) in bounded memory, with exact results.
+ * convolutions with fused bias and activation where available) in bounded memory, with exact results;
+ * {@link predictVolumeAsync} gives the same on every backend (on webgpu: slabs on the device, read asynchronously).
  *
  * @module
  */
 export {
   type PredictMethod,
   predictVolume,
+  predictVolumeAsync,
   type PredictVolumeOptions,
   type VolumePrediction,
 } from "./predict_volume.ts";

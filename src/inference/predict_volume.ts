@@ -8,7 +8,7 @@ import { applyNetwork, type Layer, type VariableStore } from "../dsl/mod.ts";
 import { argmaxInto } from "./_pointwise.ts";
 import { onednnRunner, type StageRunner, tfjsRunner } from "./_runners.ts";
 import { streamChain } from "./_stream.ts";
-import { traceChain } from "./_trace.ts";
+import { traceChain, traceRadius } from "./_trace.ts";
 
 /** How {@link predictVolume} ran the network. */
 export type PredictMethod = "stream" | "slabs" | "whole";
@@ -56,6 +56,9 @@ function checkVolume(volume: tf.Tensor): void {
   if (volume.dtype !== "float32") throw new Error(`predict volume: expected float32 values, got ${volume.dtype}`);
 }
 
+/** Backends whose tensors can be read synchronously (the streamed path works on host memory). */
+const HOST_BACKENDS: ReadonlySet<string> = new Set(["cpu", "wasm"]);
+
 function pickRunner(kernels: PredictVolumeOptions["kernels"]): StageRunner {
   if (kernels === "tfjs") return tfjsRunner();
   const fast = onednnRunner();
@@ -99,6 +102,8 @@ function applyInto(
  * available (`method: "stream"`): memory is a few dozen planes per layer, work is that of the whole volume. Other
  * networks whose kernels are all spatially local run on overlapping slabs with a halo of their receptive radius
  * (`"slabs"`), anything else in one application (`"whole"`). With `output: "labels"` only the argmax is kept.
+ * Backends whose tensors can be read synchronously only (cpu, wasm); elsewhere it says to use
+ * {@link predictVolumeAsync}.
  *
  * @example
  * ```ts
@@ -113,6 +118,11 @@ export function predictVolume(
   options: PredictVolumeOptions = {},
 ): VolumePrediction {
   checkVolume(volume);
+  if (!HOST_BACKENDS.has(tf.getBackend())) {
+    throw new Error(
+      `predict volume: backend "${tf.getBackend()}" cannot read tensors synchronously: use predictVolumeAsync`,
+    );
+  }
   const method = options.method ?? "auto";
   const labels = options.output === "labels";
   const spatial = volume.shape.slice(1, -1);
@@ -170,4 +180,100 @@ export function predictVolume(
   if (method === "slabs") throw new Error(`predict volume: the network is not spatially local (${note})`);
   const whole = applyInto(network, store, volume, null, labels);
   return { shape: whole.shape, data: whole.values, method: "whole", kernels: "tfjs", note };
+}
+
+/** The network's output on `input` (kept, inside a tidy), planes `keep` of the first axis only. */
+function applyKept(
+  network: Layer,
+  store: VariableStore,
+  input: tf.Tensor,
+  keep: { from: number; count: number } | null,
+) {
+  return tf.tidy(() => {
+    const y = applyNetwork(network, [input], { store, training: false });
+    return keep === null
+      ? y
+      : y.slice(y.shape.map((_, i) => (i === 1 ? keep.from : 0)), y.shape.map((n, i) => (i === 1 ? keep.count : n)));
+  });
+}
+
+/** Reads `t` (and disposes it): logits, or labels by the host argmax (the same tie rule as {@link predictVolume}). */
+async function readOut(t: tf.Tensor, labels: boolean): Promise<{ values: Float32Array | Int32Array; shape: number[] }> {
+  const shape = [...t.shape];
+  try {
+    const values = await t.data() as Float32Array;
+    if (!labels) return { values: Float32Array.from(values), shape };
+    const channels = shape[shape.length - 1];
+    const out = new Int32Array(values.length / channels);
+    argmaxInto(values, channels, out, 0);
+    return { values: out, shape: shape.slice(0, -1) };
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
+ * {@link predictVolume} for every backend: on cpu and wasm it is `predictVolume` itself; on device backends
+ * (webgpu under Deno, webgl/webgpu in browsers), whose tensors cannot be read synchronously, the network runs on the
+ * device on overlapping slabs along the first axis (halo = the receptive radius, traced without reading any value)
+ * when every kernel is spatially local, else in one application, and each slab is read with `await data()`. The
+ * results are those of one application to the whole volume (logits within float rounding of the cpu backend's,
+ * labels by the same argmax). `method: "stream"` and `kernels: "onednn"` (host-only) are refused there.
+ *
+ * @example
+ * ```ts
+ * await useBackend("webgpu");
+ * const { data } = await predictVolumeAsync(net, store, t1, { output: "labels", planes: 16 });
+ * ```
+ */
+export async function predictVolumeAsync(
+  network: Layer,
+  store: VariableStore,
+  volume: tf.Tensor,
+  options: PredictVolumeOptions = {},
+): Promise<VolumePrediction> {
+  checkVolume(volume);
+  const backend = tf.getBackend();
+  if (HOST_BACKENDS.has(backend)) return predictVolume(network, store, volume, options);
+  const method = options.method ?? "auto";
+  if (method === "stream" || options.kernels === "onednn") {
+    throw new Error(
+      `predict volume: ${method === "stream" ? 'method "stream"' : 'kernels "onednn"'} runs on the host, not on ` +
+        `backend "${backend}": use method "auto", "slabs" or "whole"`,
+    );
+  }
+  const labels = options.output === "labels";
+  const spatial = volume.shape.slice(1, -1);
+  const probeShape = [1, ...spatial.map((n) => Math.min(n, 8)), volume.shape[volume.rank - 1]];
+  const radius = method === "whole" ? null : traceRadius(network, store, probeShape);
+  if (method === "slabs" && radius === null) throw new Error("predict volume: the network is not spatially local");
+  if (radius === null) {
+    const whole = await readOut(applyKept(network, store, volume, null), labels);
+    return { shape: whole.shape, data: whole.values, method: "whole", kernels: "tfjs" };
+  }
+  const length = spatial[0], halo = radius[0];
+  const planes = Math.max(1, options.planes ?? 32);
+  const pieces: { values: Float32Array | Int32Array; shape: number[] }[] = [];
+  for (let a = 0; a < length; a += planes) {
+    const b = Math.min(length, a + planes);
+    const lo = Math.max(0, a - halo), hi = Math.min(length, b + halo);
+    const out = tf.tidy(() => {
+      const slab = volume.slice(
+        volume.shape.map((_, i) => (i === 1 ? lo : 0)),
+        volume.shape.map((n, i) => (i === 1 ? hi - lo : n)),
+      );
+      return applyKept(network, store, slab, { from: a - lo, count: b - a });
+    });
+    pieces.push(await readOut(out, labels));
+  }
+  const total = pieces.reduce((n, p) => n + p.values.length, 0);
+  const data = labels ? new Int32Array(total) : new Float32Array(total);
+  let offset = 0;
+  for (const p of pieces) {
+    data.set(p.values, offset);
+    offset += p.values.length;
+  }
+  const shape = [...pieces[0].shape];
+  shape[1] = length;
+  return { shape, data, method: "slabs", kernels: "tfjs", planes };
 }
