@@ -52,6 +52,15 @@ const CASES: [string, Op, number[][], { gradients?: boolean; tiny?: boolean }?][
   ["leaky ReLU on rank 5 (its gradient selects)", (x) => tf.leakyRelu(x, 0.2), [[1, 3, 4, 3, 2]]],
   ["tanh of tiny values (stock webgpu cancels: 7% off at 5e-7)", (x) => tf.tanh(tf.mul(x, 1e-6)), [[2, 50]]],
   ["tanh over its whole range", (x) => tf.tanh(tf.mul(x, 3)), [[4, 50]]],
+  // 2000 elements: smaller tensors still on the host go through tfjs-webgpu's cpu hand-off, which is exact
+  ["expm1 of tiny values (stock webgpu: exp(a) − 1 cancels)", (x) => tf.expm1(tf.mul(x, 1e-6)), [[40, 50]]],
+  ["expm1 over ±5", (x) => tf.expm1(tf.mul(x, 2)), [[4, 50]]],
+  ["ELU of tiny values (stock webgpu: 4.6% off at 1e-6)", (x) => tf.elu(tf.mul(x, 1e-6)), [[1, 3, 4, 3, 2]]],
+  ["ELU over its range", (x) => tf.elu(tf.mul(x, 2)), [[1, 3, 4, 3, 2]]],
+  ["SELU of tiny values (stock webgpu: 4.6% off at 1e-6)", (x) => tf.selu(tf.mul(x, 1e-6)), [[4, 50]]],
+  ["SELU over its range", (x) => tf.selu(tf.mul(x, 2)), [[4, 50]]],
+  ["log1p of tiny values (stock webgpu: 2.4% off at 1e-6)", (x) => tf.log1p(tf.mul(x, 1e-6)), [[4, 50]]],
+  ["log1p over (−0.9, 20)", (x) => tf.log1p(tf.sub(tf.exp(tf.mul(x, 1.2)), 0.9)), [[4, 50]]],
   ["bilinear resize gradient with half-pixel centres", (x) => tf.image.resizeBilinear(T4(x), [7, 5], false, true), [[
     2,
     3,

@@ -57,7 +57,7 @@ const patchedBackends = new Set<string>();
  *   negative (wasm's return 1.18e−38 and drop their gradient).
  *
  * - webgpu: rank-5 `PadV2`, `MirrorPad`, `Tile`, `Reverse` and `Select` as lower-rank ops, resize gradients that
- *   honour `halfPixelCenters`, and a `Tanh` accurate near zero (`webgpu/mod.ts`).
+ *   honour `halfPixelCenters`, and `Tanh`, `Expm1`, `Elu`, `Selu`, `Log1p` accurate near zero (`webgpu/mod.ts`).
  *
  * A backend's kernels are replaced only once its package has been imported (else its own registration, coming
  * later, would win), so call this after loading and selecting a backend; later calls patch newly loaded ones.
