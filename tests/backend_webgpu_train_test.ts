@@ -9,7 +9,8 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { join } from "node:path";
 import { tf } from "../src/deps.ts";
 import { assertBackendAlive, useBackend } from "../src/backend.ts";
-import { demoCommand } from "../src/commands/demo.ts";
+import { demoCommand, demoConfig } from "../src/commands/demo.ts";
+import { writePhantomDataset } from "../src/commands/demo_data.ts";
 import { webgpuAvailable } from "./_backend_parity.ts";
 import { assertThrows } from "./_util.ts";
 import { assertTrains, crossEntropy } from "./_network_checks.ts";
@@ -73,6 +74,53 @@ Deno.test({
       tf.dispose([x, labels]);
     } finally {
       await useBackend("cpu");
+    }
+  },
+});
+
+/** `deno run -A cli.ts …` in a subprocess (as a user runs it). */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", new URL("../cli.ts", import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test({
+  name:
+    `train -c on the demo config with --backend webgpu runs 20 iterations and resumes from its checkpoint${skipped}`,
+  ignore: !gpu.ok,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await writePhantomDataset(join(dir, "data"), { count: 3, shape: [16, 16, 8] });
+      const config = join(dir, "config.ini");
+      await Deno.writeTextFile(config, demoConfig({ iterations: 20, window: [16, 16, 8], shape: [16, 16, 8] }));
+      const first = await cli(["segment", "train", "-c", config, "--backend", "webgpu"]);
+      assertEquals(first.code, 0, first.stderr);
+      assert(first.stderr.includes("backend: webgpu"), first.stderr);
+      assert(/^iter 20\/20 {2}loss -?\d\.\d{4}/m.test(first.stdout), first.stdout);
+      assert(first.stdout.includes("trained to iteration 20 (max_iter)"), first.stdout);
+      const resumed = await cli([
+        "segment",
+        "train",
+        "-c",
+        config,
+        "--backend",
+        "webgpu",
+        "--starting_iter",
+        "-1",
+        "--max_iter",
+        "24",
+      ]);
+      assertEquals(resumed.code, 0, resumed.stderr);
+      assert(!/^iter (1|20)\//m.test(resumed.stdout), `resumed run restarted: ${resumed.stdout}`);
+      assert(/^iter 21\/24 /m.test(resumed.stdout), resumed.stdout);
+      assert(resumed.stdout.includes("trained to iteration 24 (max_iter)"), resumed.stdout);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
