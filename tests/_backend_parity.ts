@@ -6,78 +6,125 @@
  */
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
-import { applyNetwork, type Layer, VariableStore } from "../src/dsl/mod.ts";
-import type { NamedTensors } from "../src/weights/mod.ts";
+import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
+import * as networks from "../networks/mod.ts";
 
-/** One network of the matrix: how to build it, its inputs' shapes, and whether gradients are compared. */
+/**
+ * What the computation needs from the library: tfjs, the DSL and the networks. Under Deno these are the modules
+ * themselves; in a browser page, the bundle's namespace (`web/niftyts.ts` re-exports all three).
+ */
+export type ParityLibrary = typeof networks & {
+  tf: typeof tf;
+  VariableStore: typeof VariableStore;
+  applyNetwork: typeof applyNetwork;
+};
+
+/** The library under Deno. */
+export const DENO_LIBRARY: ParityLibrary = { ...networks, tf, VariableStore, applyNetwork };
+
+/**
+ * One network of the matrix: how to build it from the library (a self-contained arrow function: a browser page
+ * evaluates its source), its inputs' shapes, and whether gradients are compared.
+ */
 export interface ParityCase {
   readonly name: string;
-  readonly build: () => Layer<tf.Tensor[], unknown>;
+  readonly build: (n: ParityLibrary) => unknown;
   readonly inputs: readonly number[][];
   readonly gradients?: boolean;
 }
 
-/** What one backend computed: every output tensor (flattened from the network's output) and every gradient. */
-interface Computed {
-  outputs: Map<string, Float32Array>;
-  grads: Map<string, Float32Array>;
+/** Variables as plain data (JSON-safe, so a page can receive them). */
+export type PlainWeights = Record<string, { shape: number[]; values: number[] }>;
+
+/** What one backend computed, as plain data: each output tensor, each variable's gradient, the variables used. */
+export interface PlainComputed {
+  outputs: Record<string, number[]>;
+  grads: Record<string, number[]>;
+  weights: PlainWeights;
 }
 
-/** A network's tensors in a fixed order: the output itself, or an output object's tensor fields. */
-function outputTensors(out: unknown): [string, tf.Tensor][] {
-  if (out instanceof tf.Tensor) return [["output", out]];
-  return Object.entries(out as Record<string, unknown>).filter((e): e is [string, tf.Tensor] =>
-    e[1] instanceof tf.Tensor
-  );
-}
-
-/** Deterministic `Math.random` for layers that draw unseeded noise (VAE sampling), so backends see the same. */
-function withFixedRandom<T>(fn: () => T): T {
-  const saved = Math.random;
-  let state = 12345;
-  Math.random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+/**
+ * Builds the network of `spec` (its `build` as a function, or as source text in a page), creates its variables
+ * (seed 3) or assigns `weights`, and computes on tfjs's active backend: the forward outputs on seeded inputs
+ * (seeds 100 + i), and with `gradients` the gradient of Σ_i Σ(output_i · r_i) (r_i seeded normal, seeds 7 + i) w.r.t.
+ * every trainable variable. Self-contained (uses only `n`): a browser page runs this very function on its backend.
+ */
+export async function computeOn(
+  n: ParityLibrary,
+  spec: { build: string | ((n: ParityLibrary) => unknown); inputs: readonly number[][]; gradients?: boolean },
+  weights?: PlainWeights,
+): Promise<PlainComputed> {
+  const tf = n.tf;
+  // Deterministic Math.random for layers that draw unseeded noise (VAE sampling), so backends see the same values.
+  const fixedRandom = <T>(fn: () => T): T => {
+    const saved = Math.random;
+    let state = 12345;
+    Math.random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    try {
+      return fn();
+    } finally {
+      Math.random = saved;
+    }
+  };
+  const tensorsOf = (out: unknown): [string, tf.Tensor][] =>
+    out instanceof tf.Tensor
+      ? [["output", out]]
+      : Object.entries(out as Record<string, unknown>).filter((e): e is [string, tf.Tensor] =>
+        e[1] instanceof tf.Tensor
+      );
+  const build = typeof spec.build === "string" ? (0, eval)(spec.build) as (n: ParityLibrary) => unknown : spec.build;
+  const net = build(n) as Parameters<typeof n.applyNetwork>[0];
+  const store = new n.VariableStore({ seed: 3 });
+  const inputs = spec.inputs.map((s, i) => tf.randomNormal([...s], 0, 1, "float32", 100 + i));
   try {
-    return fn();
-  } finally {
-    Math.random = saved;
-  }
-}
-
-async function compute(c: ParityCase, backend: string, weights?: NamedTensors): Promise<
-  Computed & {
-    weights: NamedTensors;
-  }
-> {
-  await useBackend(backend);
-  const net = c.build();
-  const store = new VariableStore({ seed: 3 });
-  const inputs = c.inputs.map((s, i) => tf.randomNormal(s, 0, 1, "float32", 100 + i));
-  try {
-    tf.tidy(() => void withFixedRandom(() => applyNetwork(net, inputs, { store })));
+    tf.tidy(() => void fixedRandom(() => n.applyNetwork(net, inputs, { store })));
     // The variables as created (before a training-mode pass moves the batch-norm statistics).
-    if (weights) store.assignFrom(weights);
-    const initial = weights ?? await store.toNamedTensors();
-    const outputs = new Map<string, Float32Array>();
-    const forward = tf.tidy(() => outputTensors(withFixedRandom(() => applyNetwork(net, inputs, { store }))));
-    for (const [name, t] of forward) outputs.set(name, Float32Array.from(await t.data() as Float32Array));
+    const used: PlainWeights = {};
+    for (const r of store.records()) {
+      if (weights) tf.tidy(() => r.variable.assign(tf.tensor(weights[r.path].values, weights[r.path].shape)));
+      used[r.path] = { shape: [...r.shape], values: Array.from(await r.variable.data() as Float32Array) };
+    }
+    const outputs: Record<string, number[]> = {};
+    const forward = tf.tidy(() => tensorsOf(fixedRandom(() => n.applyNetwork(net, inputs, { store }))));
+    for (const [name, t] of forward) outputs[name] = Array.from(await t.data() as Float32Array);
     tf.dispose(forward.map(([, t]) => t));
-    const grads = new Map<string, Float32Array>();
-    if (c.gradients) {
+    const grads: Record<string, number[]> = {};
+    if (spec.gradients) {
       const records = store.records().filter((r) => r.trainable);
       const { value, grads: g } = tf.variableGrads(() =>
-        withFixedRandom(() => {
-          const ts = outputTensors(applyNetwork(net, inputs, { store, training: true }));
+        fixedRandom(() => {
+          const ts = tensorsOf(n.applyNetwork(net, inputs, { store, training: true }));
           // A loss that weighs every output element differently, so no gradient is trivially symmetric.
           return tf.addN(ts.map(([, t], i) => tf.sum(tf.mul(t, tf.randomNormal(t.shape, 0, 1, "float32", 7 + i)))));
         }) as tf.Scalar, records.map((r) => r.variable));
-      for (const r of records) grads.set(r.path, Float32Array.from(await g[r.variable.name].data() as Float32Array));
+      for (const r of records) grads[r.path] = Array.from(await g[r.variable.name].data() as Float32Array);
       tf.dispose([value, ...Object.values(g)]);
     }
-    return { outputs, grads, weights: initial };
+    return { outputs, grads, weights: used };
   } finally {
     tf.dispose(inputs);
     store.dispose();
   }
+}
+
+/** The largest relative errors of `got` against `ref` (cpu): over the outputs, and over the per-variable gradients. */
+export function compareComputed(
+  ref: PlainComputed,
+  got: PlainComputed,
+): { forward: number; worstOutput: string; gradient: number; worstGradient: string; zeroOutput: boolean } {
+  let forward = 0, worstOutput = "", zeroOutput = false;
+  for (const [name, a] of Object.entries(ref.outputs)) {
+    const b = got.outputs[name] ?? [];
+    const e = relativeError(Float32Array.from(a), Float32Array.from(b));
+    if (e > forward) [forward, worstOutput] = [e, name];
+    if (b.every((v) => v === 0) && a.some((v) => v !== 0)) zeroOutput = true;
+  }
+  let gradient = 0, worstGradient = "";
+  for (const [path, a] of Object.entries(ref.grads)) {
+    const e = relativeError(Float32Array.from(a), Float32Array.from(got.grads[path] ?? []));
+    if (e > gradient) [gradient, worstGradient] = [e, path];
+  }
+  return { forward, worstOutput, gradient, worstGradient, zeroOutput };
 }
 
 /** max |a − b| / max |a| (0 when a is all zeros and b equals it). */
@@ -92,27 +139,19 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
   return scale === 0 ? diff : diff / scale;
 }
 
-/** The largest relative errors of `backend` against cpu: over the outputs, and over the per-variable gradients. */
+/** The largest relative errors of `backend` against cpu, both computed in this Deno process. */
 export async function parity(
   c: ParityCase,
   backend: string,
 ): Promise<{ forward: number; worstOutput: string; gradient: number; worstGradient: string; zeroOutput: boolean }> {
-  const ref = await compute(c, "cpu");
-  const got = await compute(c, backend, ref.weights);
   await useBackend("cpu");
-  let forward = 0, worstOutput = "", zeroOutput = false;
-  for (const [name, a] of ref.outputs) {
-    const b = got.outputs.get(name)!;
-    const e = relativeError(a, b);
-    if (e > forward) [forward, worstOutput] = [e, name];
-    if (b.every((v) => v === 0) && a.some((v) => v !== 0)) zeroOutput = true;
+  const ref = await computeOn(DENO_LIBRARY, c);
+  await useBackend(backend);
+  try {
+    return compareComputed(ref, await computeOn(DENO_LIBRARY, c, ref.weights));
+  } finally {
+    await useBackend("cpu");
   }
-  let gradient = 0, worstGradient = "";
-  for (const [path, a] of ref.grads) {
-    const e = relativeError(a, got.grads.get(path)!);
-    if (e > gradient) [gradient, worstGradient] = [e, path];
-  }
-  return { forward, worstOutput, gradient, worstGradient, zeroOutput };
 }
 
 /** Whether a WebGPU adapter is available to this process (false, with the reason, when not). */
