@@ -21,6 +21,7 @@ import { getNetwork, networkNames } from "./networks/mod.ts";
 import { configReferenceMarkdown } from "./src/engine/config/reference.ts";
 import { zooExportCommand, zooInfoCommand, zooListCommand, zooRunCommand } from "./src/commands/zoo.ts";
 import { stderrProgress, zooPullCommand } from "./src/commands/zoo_pull.ts";
+import { writeZooNiftyNetFolder } from "./src/commands/zoo_niftynet.ts";
 import { getZooEntry } from "./zoo/mod.ts";
 
 function positiveInt(value: string): number {
@@ -241,6 +242,7 @@ zoo.command("pull")
       from: o.from,
       onProgress: stderrProgress(),
       onWaiting: (dir) => console.error(`waiting for another zoo pull to finish with ${dir}`),
+      afterPull: (id, cacheDir) => writeZooNiftyNetFolder(id, cacheDir),
     });
     for (const line of lines) console.log(line);
   });

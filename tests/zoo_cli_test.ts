@@ -45,6 +45,10 @@ Deno.test({
     const pull = await cli(["zoo", "pull", "aparc104"]);
     assertEquals(pull.code, 0, pull.stderr);
     assert(pull.stdout.startsWith("aparc104: 3 files"), pull.stdout);
+    assert(
+      /\/aparc104\/config\.ini \(infer -c; checkpoint .*model\.ckpt-0\.safetensors\)$/m.test(pull.stdout),
+      pull.stdout,
+    );
     const r = await cli(["zoo", "list"]);
     assertEquals(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");

@@ -24,6 +24,13 @@ export { loadZooModel, type ZooModel, zooNetwork, type ZooSourceOptions } from "
 export { type NetworkOutput, runNetwork, type RunNetworkOptions } from "./infer.ts";
 export { keepLargestComponent } from "./components.ts";
 export { exportZooCheckpoint, zooTensors } from "./export.ts";
+export { zooIdOfNetworkName, ZooNetwork, zooNetworkName } from "./network.ts";
+export {
+  ZOO_CHECKPOINT_ITERATION,
+  ZOO_CONFIG_FILE,
+  ZOO_CONFIG_IMAGE_SECTION,
+  zooInferenceConfig,
+} from "./infer_config.ts";
 export { cachedState, ensureZooFiles, zooCacheDir, type ZooProgress } from "./cache.ts";
 export {
   checkZooInput,

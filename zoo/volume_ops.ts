@@ -25,12 +25,16 @@ export function minMaxNormalize(data: Float32Array): Float32Array {
  * q_high = sorted[⌈high·n⌉ − 1]; v → (v − q_low)/(q_high − q_low) (not clipped).
  */
 export function quantileNormalize(data: Float32Array, low = 0.05, high = 0.95): Float32Array {
-  const sorted = Float32Array.from(data).sort();
-  const n = sorted.length;
-  const qLow = sorted[Math.floor(low * n)];
-  const qHigh = sorted[Math.ceil(high * n) - 1];
+  const [qLow, qHigh] = brainchopQuantiles(data, low, high);
   const range = qHigh - qLow;
   return data.map((v) => (range !== 0 ? (v - qLow) / range : 0));
+}
+
+/** brainchop's quantiles of `data`: `[sorted[⌊low·n⌋], sorted[⌈high·n⌉ − 1]]`. */
+export function brainchopQuantiles(data: ArrayLike<number>, low: number, high: number): [number, number] {
+  const sorted = Float32Array.from(data).sort();
+  const n = sorted.length;
+  return [sorted[Math.floor(low * n)], sorted[Math.ceil(high * n) - 1]];
 }
 
 /** An inclusive box `[start, end]` per axis. */

@@ -11,6 +11,7 @@ import type { ActivationName } from "../../layers/mod.ts";
 import type { InitializerName } from "../dsl/mod.ts";
 import { getLoss, loadLossPlugin, type LossApplication, type LossFunctions, lossNames } from "../losses/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
+import { zooIdOfNetworkName, ZooNetwork } from "../../zoo/network.ts";
 import type { HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** The key {@link configuredNetwork} builds the network from. */
@@ -43,6 +44,8 @@ export async function configuredNetwork(
 ): Promise<ConfiguredNetwork> {
   const name = config.network.name || options.fallback;
   if (!name) throw new Error(`"${config.source}": [NETWORK] name is not set`);
+  const zooId = zooIdOfNetworkName(name);
+  if (zooId !== undefined) return { network: zooConfiguredNetwork(config, zooId, options.numClasses), name };
   const factory = await resolveNetwork(name, { baseDir: config.configDir });
   const networkOptions: NetworkOptions = {
     numClasses: options.numClasses,
@@ -52,6 +55,25 @@ export async function configuredNetwork(
   };
   const outputKind = isModuleReference(name) ? undefined : getNetwork(name).outputKind;
   return { network: factory(networkOptions), name, outputKind };
+}
+
+/**
+ * `zoo:<id>`: the zoo entry's normalisation + MeshNet (see zoo/network.ts). Its classes and activation are the
+ * entry's: a config that asks for others is refused rather than silently overridden.
+ */
+function zooConfiguredNetwork(config: NiftyConfig, id: string, numClasses: number): Network {
+  const network = new ZooNetwork(id);
+  const own = network.manifest.network.options;
+  if (numClasses !== own.numClasses) {
+    throw new Error(
+      `"${config.source}": num_classes is ${numClasses} but network zoo:${id} has ${own.numClasses} classes`,
+    );
+  }
+  const acti = config.network.activation_function;
+  if (acti !== "relu" && acti !== own.actiFunc) {
+    throw new Error(`"${config.source}": activation_function is ${acti} but network zoo:${id} uses ${own.actiFunc}`);
+  }
+  return network;
 }
 
 /** The `loss_type` of an application when the config keeps the segmentation default. */

@@ -24,6 +24,11 @@ export interface ZooPullOptions {
   readonly onProgress?: (p: ZooProgress) => void;
   /** Called when another pull holds the cache (the CLI prints a line). */
   readonly onWaiting?: (cacheDir: string) => void;
+  /**
+   * Runs after an entry's files are verified (the CLI writes the entry's NiftyNet folder: checkpoint + config,
+   * see zoo_niftynet.ts); returns more lines to print.
+   */
+  readonly afterPull?: (id: string, cacheDir: string) => Promise<string[]>;
 }
 
 /** Pulls every entry (ids are all looked up before anything is fetched) and returns the lines to print. */
@@ -42,6 +47,7 @@ export async function zooPullCommand(ids: readonly string[], options: ZooPullOpt
     const bytes = entry.files.reduce((n, f) => n + f.bytes, 0);
     lines.push(`${entry.id}: ${entry.files.length} files (${formatBytes(bytes)}) verified in the cache`);
     for (const file of entry.files) lines.push(`  ${paths[file.path]}`);
+    if (options.afterPull) lines.push(...await options.afterPull(entry.id, cacheDir));
   }
   return lines;
 }

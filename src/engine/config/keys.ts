@@ -170,7 +170,7 @@ function isShard(text: string): boolean {
 
 /** `[NETWORK]`. */
 export const NETWORK_KEYS = {
-  name: str("", "network: a registered name, a module path or a URL"),
+  name: str("", "network: a registered name, a module path or a URL, or zoo:<id> (a zoo entry)"),
   activation_function: choice("relu", ACTIVATIONS, "activation of the network's layers", { lowercase: true }),
   batch_size: int(2, "windows per iteration", { min: 1 }),
   smaller_final_batch_mode: choice("pad", ["pad", "drop", "dynamic"] as const, "how the final smaller batch is made", {
