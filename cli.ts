@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError, Option } from "./src/deps.ts";
+import { Command, InvalidArgumentError, Option } from "./src/deps_deno.ts";
 import { BACKENDS, requestedBackend, useBackend } from "./src/backend.ts";
 import { VERSION } from "./src/version.ts";
 import { graphCommand, parseShape } from "./src/commands/graph.ts";
@@ -23,6 +23,8 @@ import { zooExportCommand, zooInfoCommand, zooListCommand, zooRunCommand } from 
 import { stderrProgress, zooPullCommand } from "./src/commands/zoo_pull.ts";
 import { writeZooNiftyNetFolder } from "./src/commands/zoo_niftynet.ts";
 import { getZooEntry } from "./zoo/mod.ts";
+import { bundleCommand } from "./src/commands/web_bundle.ts";
+import { startServer } from "./src/commands/serve.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -196,6 +198,30 @@ program.command("merge")
   .option("--expect <file>", "CSV or list naming every expected subject in its first column")
   .action(async (files: string[], o: { out: string; expect?: string }) => {
     for (const line of await mergeCommand(files, o)) console.log(line);
+  });
+
+program.command("bundle")
+  .description("build the browser bundle of the library and the web app (ES modules) into a folder")
+  .option("--out <dir>", "output folder (default web/dist)")
+  .option("--no-minify", "keep the output readable")
+  .action(async (o: { out?: string; minify: boolean }) => {
+    for (const line of await bundleCommand({ outDir: o.out, minify: o.minify })) console.log(line);
+  });
+
+program.command("serve")
+  .description("serve the web app, its bundle and the zoo's weights (cache or NIFTYTS_ZOO_MIRROR) at one origin")
+  .option("--port <n>", "TCP port", (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port, got "${v}"`);
+    return n;
+  }, 8080)
+  .option("--hostname <name>", "interface to listen on", "127.0.0.1")
+  .option("--mirror <dir-or-url>", "zoo mirror (default: env NIFTYTS_ZOO_MIRROR, else the public URLs)")
+  .action(async (o: { port: number; hostname: string; mirror?: string }) => {
+    console.error("building the browser bundle…");
+    const server = await startServer({ port: o.port, hostname: o.hostname, mirror: o.mirror });
+    console.log(`serving NiftyTS at ${server.url} (Ctrl+C stops)`);
+    await server.finished;
   });
 
 program.command("config-keys")

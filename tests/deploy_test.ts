@@ -4,7 +4,7 @@
  * the Containerfile pins CI's Deno and installs oneDNN.
  */
 import { deepStrictEqual as assertEquals, ok as assert, throws as assertThrows } from "node:assert/strict";
-import { loadKubernetesJob, loadYaml } from "../src/deps.ts";
+import { loadKubernetesJob, loadYaml } from "../src/deps_deno.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DEPLOY = `${ROOT}deploy/`;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { daikonEntry, daikonPackage } from "../src/deps.ts";
+import { daikonEntry, daikonPackage } from "../src/deps_deno.ts";
 import { readDicomSeries, readImage, readNifti } from "../src/io/mod.ts";
 import { affineMaxDiff, axcodesOf, reorient } from "../src/geometry/mod.ts";
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { daikonEntry, daikonPackage } from "../src/deps.ts";
+import { daikonEntry, daikonPackage } from "../src/deps_deno.ts";
 import { encodeNifti1, readDicom, readImage, readNifti } from "../src/io/mod.ts";
 import { convertCommand, infoCommand } from "../src/commands/info_convert.ts";
 import type { Image } from "../src/io/mod.ts";

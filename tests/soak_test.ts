@@ -30,7 +30,7 @@ import {
 } from "../src/engine/mod.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/weights/mod.ts";
 import { encodeNifti1, type Image, readDicom, readNifti, voxelCount } from "../src/io/mod.ts";
-import { daikonEntry, daikonPackage } from "../src/deps.ts";
+import { daikonEntry, daikonPackage } from "../src/deps_deno.ts";
 import { FakeApplication, fakeConfigText } from "./_engine_fake_app.ts";
 import { RandomStream } from "../src/dsl/random.ts";
 

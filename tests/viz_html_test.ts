@@ -1,6 +1,6 @@
 import { deepEqual as assertEquals, doesNotThrow, equal, match, ok } from "node:assert/strict";
 import type { NetworkGraph } from "../src/dsl/graph_types.ts";
-import { loadPlaywrightCore } from "../src/deps.ts";
+import { loadPlaywrightCore } from "../src/deps_deno.ts";
 import { graphHtml, type GraphLayout, type LayoutBox, layoutGraph } from "../src/viz/mod.ts";
 import { allScopes, deepNet, op, scope, toyNet } from "./_viz_samples.ts";
 import { referencePythonAvailable } from "./_util.ts";

@@ -12,7 +12,8 @@
  * @module
  */
 import { type Image, readImage } from "../src/io/mod.ts";
-import { loadZooModel, type ZooModel, type ZooSourceOptions } from "./model.ts";
+import type { ZooModel, ZooSourceOptions } from "./model.ts";
+import { loadZooModel } from "./load.ts";
 import { segmentImage, type SegmentOptions, type SegmentResult } from "./segment.ts";
 
 export type { ZooFile } from "./files.ts";
@@ -20,7 +21,9 @@ export type { ZooLabel } from "./_brainchop_labels.ts";
 export { validateManifest, ZOO_TASKS, type ZooManifest } from "./manifest.ts";
 export { ZOO_ENTRIES } from "./entries.ts";
 export { getZooEntry, zooIds } from "./registry.ts";
-export { loadZooModel, type ZooModel, zooNetwork, type ZooSourceOptions } from "./model.ts";
+export { type ZooModel, zooModelFromLayers, zooNetwork, type ZooSourceOptions } from "./model.ts";
+export { loadZooModel } from "./load.ts";
+export { fetchZooFile, fetchZooModel, type FetchZooOptions } from "./fetch.ts";
 export { type NetworkOutput, runNetwork, type RunNetworkOptions } from "./infer.ts";
 export { keepLargestComponent } from "./components.ts";
 export { exportZooCheckpoint, zooTensors } from "./export.ts";

@@ -1,16 +1,15 @@
 /**
- * Loading a zoo entry: its files (verified), the tfjs layers-model imported into the DSL network's variables
- * (paired layer by layer, shapes checked), and its pre-model when it has one.
+ * A zoo model: the tfjs layers-model imported into the DSL network's variables (paired layer by layer, shapes
+ * checked), and its pre-model when it has one. Portable (no files: `load.ts` reads them under Deno, the web app
+ * fetches them).
  *
  * @module
  */
 import { tf } from "../src/deps.ts";
-import { readTfjsLayersModel } from "../src/weights/mod.ts";
+import type { TfjsLayersModel } from "../src/weights/mod.ts";
 import { applyNetwork, pairWithNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { MeshNet } from "../networks/mod.ts";
 import type { ZooManifest } from "./manifest.ts";
-import { getZooEntry } from "./registry.ts";
-import { ensureZooFiles } from "./cache.ts";
 
 /** Where zoo files come from. */
 export interface ZooSourceOptions {
@@ -38,19 +37,11 @@ export function zooNetwork(manifest: ZooManifest): MeshNet {
 }
 
 /**
- * Loads an entry by id (or manifest): verified files, weights into DSL names, variables created.
- *
- * @example
- * ```ts
- * import { loadZooModel } from "./model.ts";
- * const model = await loadZooModel("gwm-light", { mirror: "../shared/data/brainchop" });
- * model.dispose();
- * ```
+ * A zoo model from its manifest and its tfjs layers-model (read from the cache, or fetched by a browser): weights
+ * paired with the DSL network layer by layer (shapes checked) and its variables created; `preModel` is the loaded
+ * pre-model the manifest names, if any (owned by the result from then on).
  */
-export async function loadZooModel(entry: string | ZooManifest, options: ZooSourceOptions = {}): Promise<ZooModel> {
-  const manifest = typeof entry === "string" ? getZooEntry(entry) : entry;
-  const paths = await ensureZooFiles(manifest.weights.files, options);
-  const keras = await readTfjsLayersModel(paths[manifest.weights.modelJson.path]);
+export function zooModelFromLayers(manifest: ZooManifest, keras: TfjsLayersModel, preModel?: ZooModel): ZooModel {
   const network = zooNetwork(manifest);
   const { tensors } = pairWithNetwork(keras, network, [1, 8, 8, 8, 1]);
   const store = new VariableStore({ restore: [{ source: tensors, sourceName: manifest.id }] });
@@ -60,9 +51,9 @@ export async function loadZooModel(entry: string | ZooManifest, options: ZooSour
   const report = store.restoreReport();
   if (report.initialized.length > 0) {
     store.dispose();
+    preModel?.dispose();
     throw new Error(`zoo entry "${manifest.id}": no weights for ${report.initialized.join(", ")}`);
   }
-  const preModel = manifest.input.preModel ? await loadZooModel(manifest.input.preModel, options) : undefined;
   return {
     manifest,
     network,

@@ -1,9 +1,9 @@
 /**
  * File helpers shared by the readers and writers: bounded, streaming reads (gunzipping gzip content) and gzip.
+ * `node:zlib` is loaded on first use, so a browser bundle of the library links without Node's modules.
  *
  * @module
  */
-import { createGunzip, gzipSync } from "node:zlib";
 
 /** Whether bytes start with the gzip magic number. */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -70,6 +70,7 @@ async function pump(path: string, sink: (chunk: Uint8Array) => boolean, state: {
     }
     state.gzip = true;
     // node:zlib's Gunzip reads every gzip member (bgzip files have many).
+    const { createGunzip } = await import("node:zlib");
     const gunzip = createGunzip({ chunkSize: 1 << 16 });
     let failure: Error | undefined, refused: unknown, finished = false;
     let wake: (() => void) | undefined;
@@ -195,7 +196,8 @@ export async function readMaybeGzip(path: string, limit = 256 * 2 ** 20): Promis
 }
 
 /** Gzips bytes (level 6, as nibabel's default). */
-export function gzip(bytes: Uint8Array): Uint8Array {
+export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const { gzipSync } = await import("node:zlib");
   const out = gzipSync(bytes, { level: 6 });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

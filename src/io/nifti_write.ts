@@ -238,5 +238,5 @@ export async function writeNifti(path: string, image: Image, options: WriteNifti
     throw new Error(`cannot write "${path}": output must end in .nii or .nii.gz`);
   }
   const bytes = encodeNifti1(image, options);
-  await writeFileAtomic(path, options.gzip ?? /\.gz$/i.test(path) ? gzip(bytes) : bytes);
+  await writeFileAtomic(path, options.gzip ?? /\.gz$/i.test(path) ? await gzip(bytes) : bytes);
 }

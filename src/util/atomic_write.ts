@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { basename, dirname } from "node:path";
 
 /** Writes `data` to `path` atomically; the temp file never outlives a failure. Errors name the path. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  // loaded on first use, so a browser bundle of the library links without Node's modules
+  const { basename, dirname } = await import("node:path");
   const tmp = `${dirname(path)}/.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     // Deno.open honours the umask (unlike Deno.makeTempFile's 0600), so outputs stay readable like any file.

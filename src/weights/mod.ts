@@ -28,10 +28,12 @@ export {
 export { type CheckpointInfo, checkpointMetadata, parseCheckpointMetadata } from "./metadata.ts";
 export {
   decodeTfjsWeights,
+  loadTfjsLayersModel,
   readTfjsLayersModel,
   summarizeTfjsTopology,
   type TfjsLayersModel,
   type TfjsLayerSummary,
+  type TfjsModelFiles,
   type TfjsQuantization,
   type TfjsTopology,
   type TfjsWeightDType,

@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { fromLittleEndian, holdsDType, ITEM_SIZE, toLittleEndian } from "./_bytes.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { CheckpointError } from "./errors.ts";
@@ -271,8 +270,9 @@ export function decodeSafetensors(
   return { tensors, metadata };
 }
 
-function pathString(path: string | URL): string {
-  return path instanceof URL ? fileURLToPath(path) : path;
+/** `node:url` is loaded on first use, so a browser bundle of the library links without Node's modules. */
+async function pathString(path: string | URL): Promise<string> {
+  return path instanceof URL ? (await import("node:url")).fileURLToPath(path) : path;
 }
 
 /**
@@ -291,7 +291,7 @@ export async function writeSafetensors(
   tensors: NamedTensors,
   options: EncodeSafetensorsOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(pathString(path), encodeSafetensors(tensors, options));
+  await writeFileAtomic(await pathString(path), encodeSafetensors(tensors, options));
 }
 
 /**
@@ -304,7 +304,7 @@ export async function writeSafetensors(
  * ```
  */
 export async function readSafetensors(path: string | URL): Promise<SafetensorsContents> {
-  const source = pathString(path);
+  const source = await pathString(path);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);

@@ -13,8 +13,6 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { fromLittleEndian, halfToNumber, ITEM_SIZE } from "./_bytes.ts";
 import { CheckpointError } from "./errors.ts";
 import { type NamedTensors, sizeOf } from "./named_tensors.ts";
@@ -284,6 +282,14 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** Reads one file of a tfjs layers model: `model.json` (as text) or a weight shard, by its path in the manifest. */
+export interface TfjsModelFiles {
+  /** The text of model.json. */
+  modelJson(): Promise<string>;
+  /** A weight shard's bytes; `at` names it for messages (`weightsManifest[g].paths[p]`). */
+  shard(path: string, at: string): Promise<Uint8Array>;
+}
+
 /**
  * Reads a tfjs layers model: `model.json`, then every shard listed in `weightsManifest[].paths` (relative to the
  * folder of model.json), each group's shards concatenated in manifest order. Refuses, naming the file and the
@@ -298,15 +304,52 @@ function optionalString(value: unknown): string | undefined {
  * ```
  */
 export async function readTfjsLayersModel(modelJsonPath: string | URL): Promise<TfjsLayersModel> {
-  const source = modelJsonPath instanceof URL ? fileURLToPath(modelJsonPath) : modelJsonPath;
+  // loaded on first use, so a browser bundle of the library links without Node's modules
+  const { dirname, join } = await import("node:path");
+  const source = modelJsonPath instanceof URL ? (await import("node:url")).fileURLToPath(modelJsonPath) : modelJsonPath;
   const fail: Fail = (problem) => new CheckpointError(source, problem);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(source);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw fail("file not found");
-    throw error;
-  }
+  const folder = dirname(source);
+  return await loadTfjsLayersModel(source, {
+    async modelJson() {
+      try {
+        return await Deno.readTextFile(source);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) throw fail("file not found");
+        throw error;
+      }
+    },
+    async shard(path, at) {
+      const shardPath = join(folder, path);
+      try {
+        return await Deno.readFile(shardPath);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) {
+          throw fail(`weight shard "${path}" (${at}) not found at ${shardPath}`);
+        }
+        throw error;
+      }
+    },
+  });
+}
+
+/**
+ * Loads a tfjs layers model through `files` (a folder on disk, a web server…), with the checks of
+ * {@link readTfjsLayersModel}; `source` names model.json in messages.
+ *
+ * @example
+ * ```ts
+ * import { loadTfjsLayersModel } from "./tfjs_layers.ts";
+ * const base = new URL("zoo/gwm-light/", location.href);
+ * const get = async (p: string) => new Uint8Array(await (await fetch(new URL(p, base))).arrayBuffer());
+ * const model = await loadTfjsLayersModel("model.json", {
+ *   modelJson: async () => new TextDecoder().decode(await get("model.json")),
+ *   shard: (path) => get(path),
+ * });
+ * ```
+ */
+export async function loadTfjsLayersModel(source: string, files: TfjsModelFiles): Promise<TfjsLayersModel> {
+  const fail: Fail = (problem) => new CheckpointError(source, problem);
+  const text = await files.modelJson();
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -319,20 +362,11 @@ export async function readTfjsLayersModel(modelJsonPath: string | URL): Promise<
   if (json.weightsManifest === undefined) throw fail("model.json has no weightsManifest");
   const groups = parseManifest(json.weightsManifest, fail);
 
-  const folder = dirname(source);
   const groupBytes: Uint8Array[] = [];
   for (const [g, group] of groups.entries()) {
     const shards: Uint8Array[] = [];
     for (const [p, path] of group.paths.entries()) {
-      const shardPath = join(folder, path);
-      try {
-        shards.push(await Deno.readFile(shardPath));
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          throw fail(`weight shard "${path}" (weightsManifest[${g}].paths[${p}]) not found at ${shardPath}`);
-        }
-        throw error;
-      }
+      shards.push(await files.shard(path, `weightsManifest[${g}].paths[${p}]`));
     }
     const total = shards.reduce((sum, s) => sum + s.length, 0);
     const joined = new Uint8Array(total);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { crc32cUnmasked } from "../../deps.ts";
+import { crc32cUnmasked } from "../../deps_deno.ts";
 
 /**
  * CRC-32C of `bytes` (RFC 3720), as an unsigned 32-bit integer.

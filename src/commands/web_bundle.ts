@@ -1,0 +1,73 @@
+/**
+ * `cli.ts bundle` (`deno task bundle`): the browser build. `deno bundle --platform browser` turns the browser entry
+ * points of `web/` (the library, `web/niftyts.ts`, and the app's page and worker scripts) into ES modules in one
+ * folder, sharing chunks; backends that load on demand (wasm, webgpu) become chunks fetched only when asked for.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+/** The repository's root folder (bundling needs the source files on disk). */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The web folder: the app's static files and the browser entry points. */
+export const WEB_ROOT = `${REPO_ROOT}web`;
+
+/** Browser entry points, relative to the repository root; each becomes `<out>/<name>.js`. */
+export const WEB_ENTRIES: readonly string[] = ["web/niftyts.ts"];
+
+/** Options of {@link bundleWeb}. */
+export interface BundleWebOptions {
+  /** Output folder (default `web/dist`). */
+  readonly outDir?: string;
+  /** Minify (default true). */
+  readonly minify?: boolean;
+}
+
+/** One file the bundler wrote. */
+export interface BundledFile {
+  readonly name: string;
+  readonly bytes: number;
+}
+
+/** Bundles {@link WEB_ENTRIES} into `outDir` (replacing what was there); returns the files written. */
+export async function bundleWeb(options: BundleWebOptions = {}): Promise<BundledFile[]> {
+  const outDir = options.outDir ?? `${WEB_ROOT}/dist`;
+  await Deno.remove(outDir, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  const args = ["bundle", "--platform", "browser", "--code-splitting", "--outdir", outDir];
+  if (options.minify ?? true) args.push("--minify");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...args, ...WEB_ENTRIES],
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stderr).split("\n").filter((l) => /error/i.test(l)).slice(0, 5);
+    throw new Error(`cannot bundle ${WEB_ENTRIES.join(", ")}: ${text.join("; ") || `deno bundle exited ${out.code}`}`);
+  }
+  const files: BundledFile[] = [];
+  for await (const e of Deno.readDir(outDir)) {
+    if (e.isFile) files.push({ name: e.name, bytes: (await Deno.stat(`${outDir}/${e.name}`)).size });
+  }
+  return files.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `cli.ts bundle`: builds and returns the lines to print (each entry and the total size). */
+export async function bundleCommand(options: BundleWebOptions = {}): Promise<string[]> {
+  const outDir = options.outDir ?? `${WEB_ROOT}/dist`;
+  const files = await bundleWeb(options);
+  const total = files.reduce((s, f) => s + f.bytes, 0);
+  const entries = WEB_ENTRIES.map((e) => e.slice(e.lastIndexOf("/") + 1).replace(/\.ts$/, ".js"));
+  return [
+    ...files.filter((f) => entries.includes(f.name)).map((f) => `${outDir}/${f.name}: ${kib(f.bytes)} (entry)`),
+    `${files.length} files, ${kib(total)} in all (shared chunks and on-demand backends included)`,
+  ];
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(0)} KiB`;
+}
