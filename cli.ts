@@ -32,6 +32,14 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function parseMm(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a distance in mm >= 0, got "${value}"`);
+  }
+  return n;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -158,6 +166,11 @@ actionCommand(
   .option("--evaluation-units <unit>", "foreground, label or cc (comma-separated for several)", "foreground")
   .option("--seg-postfix <text>", "stripped from segmentation file names to get the subject id", "_niftynet_out")
   .option("--ref-postfix <text>", "stripped from reference file names", "")
+  .option(
+    "--surface-tolerance <mm>",
+    "tolerance of surface_dice in mm (default 1; with -c: surface_tolerance)",
+    parseMm,
+  )
   .option("--csv <file>", "output CSV")
   .option(
     "--shard <i/n>",
@@ -168,7 +181,10 @@ actionCommand(
       overrides: string[],
       o: Partial<Parameters<typeof evaluateCommand>[0]> & { config?: string; application?: string; backend?: string },
     ) => {
-      if (o.config) return await runConfigured("evaluate", overrides, o);
+      if (o.config) {
+        const tolerance = o.surfaceTolerance === undefined ? [] : ["--surface_tolerance", String(o.surfaceTolerance)];
+        return await runConfigured("evaluate", [...overrides, ...tolerance], o);
+      }
       const missing = (["seg", "ref", "evaluations", "csv"] as const).filter((k) => !o[k]);
       if (missing.length) {
         throw new Error(`evaluate needs -c config.ini, or ${missing.map((k) => `--${k}`).join(", ")}`);

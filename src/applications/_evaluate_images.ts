@@ -24,7 +24,7 @@ import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 
 /** Keys {@link evaluateImages} acts on. */
 export const EVALUATE_IMAGES_HONOURED_KEYS: HonouredKeys = composeKeys([
-  { EVALUATION: ["evaluations"], INFERENCE: ["save_seg_dir"] },
+  { EVALUATION: ["evaluations", "surface_tolerance"], INFERENCE: ["save_seg_dir"] },
   EVALUATION_CSV_HONOURED_KEYS,
   SHARD_HONOURED_KEYS,
 ]);
@@ -79,6 +79,7 @@ export async function evaluateImages(
         evaluations,
         units: options.units ?? "foreground",
         subjectId: id,
+        surfaceTolerance: config.evaluation.surface_tolerance,
       }),
     // Only a shard saves as it goes (to resume); an unsharded run replaces the old table once, at the end.
     save: async (rows) => void (shard && await writeEvaluation(config, rows, { name, evaluations })),

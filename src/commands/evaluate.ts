@@ -28,6 +28,8 @@ export interface EvaluateCommandOptions {
   readonly csv: string;
   readonly segPostfix?: string;
   readonly refPostfix?: string;
+  /** Tolerance of `surface_dice` in mm (default 1). */
+  readonly surfaceTolerance?: number;
   /** `i/n`: evaluate only this shard's subjects, resumably (default: the schedulers' environment). */
   readonly shard?: string;
   /** Environment the shard may come from (default `Deno.env`). */
@@ -94,6 +96,7 @@ export async function evaluateCommand(o: EvaluateCommandOptions): Promise<string
         evaluations,
         units: o.evaluationUnits ?? "foreground",
         subjectId: id,
+        surfaceTolerance: o.surfaceTolerance,
       }),
     // A shard saves as it goes (to resume after a kill); an unsharded run writes once, at the end.
     save: (rows) => shard ? write(rows) : Promise.resolve(),

@@ -11,6 +11,10 @@
  * Empty masks: when both are empty every distance is 0 (perfect agreement, matching dice = 1); when exactly one is
  * empty every distance is +Infinity (there is no surface to reach).
  *
+ * Normalised surface Dice at tolerance τ mm (Nikolov et al. 2021, MONAI's `compute_surface_dice` without
+ * sub-voxels): (|{d ∈ seg→ref : d ≤ τ}| + |{d ∈ ref→seg : d ≤ τ}|) / (|∂seg| + |∂ref|), over the same surface voxels
+ * and distances as above. As MONAI: NaN when both masks are empty (no boundary at all), 0 when exactly one is.
+ *
  * @module
  */
 import { squaredDistanceTransform } from "./edt.ts";
@@ -136,6 +140,33 @@ export function averageDistance(d: SurfaceDistances): number {
   for (const v of d.segToRef) sum += v;
   for (const v of d.refToSeg) sum += v;
   return sum / (d.segToRef.length + d.refToSeg.length);
+}
+
+/**
+ * Normalised surface Dice: the fraction of both surfaces (counted in voxels) lying within `tolerance` mm of the other
+ * surface. NaN when both masks are empty, 0 when one is (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const nsd = surfaceDice(surfaceDistances(seg, ref, [40, 64, 64], [2, 0.8, 0.8]), 1); // 1 mm tolerance
+ * ```
+ */
+export function surfaceDice(d: SurfaceDistances, tolerance: number): number {
+  checkTolerance(tolerance);
+  const total = d.segToRef.length + d.refToSeg.length;
+  if (total === 0) return NaN;
+  let within = 0;
+  for (const v of d.segToRef) if (v <= tolerance) within++;
+  for (const v of d.refToSeg) if (v <= tolerance) within++;
+  return within / total;
+}
+
+/** Refuses a surface tolerance that is not a finite number of mm ≥ 0. */
+export function checkTolerance(tolerance: number): number {
+  if (!(Number.isFinite(tolerance) && tolerance >= 0)) {
+    throw new Error(`surface tolerance ${tolerance}: expected a finite number of mm >= 0`);
+  }
+  return tolerance;
 }
 
 /** Centre of mass of a mask in mm (voxel index × spacing), or undefined when empty. */

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type SurfaceDistances, surfaceDistances } from "./distance.ts";
+import { checkTolerance, type SurfaceDistances, surfaceDistances } from "./distance.ts";
 import { connectedComponents, type Connectivity } from "./morphology.ts";
 import { type Confusion, confusion } from "./overlap.ts";
 import { getMetric, type RegressionMetric, type SegmentationContext, type SegmentationMetric } from "./registry.ts";
@@ -43,6 +43,8 @@ export interface EvaluateOptions {
   labels?: readonly number[];
   /** Connectivity of the `cc` unit's components; default 1 (face neighbours). */
   connectivity?: Connectivity;
+  /** Tolerance of `surface_dice` in mm; default 1. */
+  surfaceTolerance?: number;
 }
 
 function splitList(value: readonly string[] | string): string[] {
@@ -55,13 +57,22 @@ function binarize(data: ArrayLike<number>, test: (v: number) => boolean): Mask {
   return out;
 }
 
-function context(seg: Mask, ref: Mask, shape: readonly number[], spacing: readonly number[]): SegmentationContext {
+function context(
+  seg: Mask,
+  ref: Mask,
+  { shape, spacing, surfaceTolerance }: {
+    shape: readonly number[];
+    spacing: readonly number[];
+    surfaceTolerance: number;
+  },
+): SegmentationContext {
   let counts: Confusion | undefined, distances: SurfaceDistances | undefined;
   return {
     seg,
     ref,
     shape,
     spacing,
+    surfaceTolerance,
     confusion: () => counts ??= confusion(seg, ref),
     distances: () => distances ??= surfaceDistances(seg, ref, shape, spacing),
   };
@@ -140,6 +151,7 @@ export function evaluatePair(seg: Volume, ref: Volume, options: EvaluateOptions)
     for (const def of defs as RegressionMetric[]) values[def.name] = def.compute(seg.data, ref.data, shape);
     return [{ subjectId, label: "", values }];
   }
+  const surfaceTolerance = checkTolerance(options.surfaceTolerance ?? 1);
   const units = splitList(options.units ?? "foreground");
   const pairs: [string, Mask, Mask][] = [];
   for (const unit of units) {
@@ -161,7 +173,7 @@ export function evaluatePair(seg: Volume, ref: Volume, options: EvaluateOptions)
     }
   }
   return pairs.map(([label, s, r]) => {
-    const ctx = context(s, r, shape, refSpacing);
+    const ctx = context(s, r, { shape, spacing: refSpacing, surfaceTolerance });
     const values: Record<string, number> = {};
     for (const def of defs as SegmentationMetric[]) values[def.name] = def.compute(ctx);
     return { subjectId, label, values };

@@ -37,6 +37,7 @@ export {
   hausdorff95Distance,
   hausdorffDistance,
   percentile,
+  surfaceDice,
   type SurfaceDistances,
   surfaceDistances,
 } from "./distance.ts";

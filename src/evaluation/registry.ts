@@ -1,6 +1,6 @@
 /**
- * The metric registry, by NiftyNet's `[EVALUATION] evaluations` names (plus `ppv`, `npv`, `com_distance`, `psnr`,
- * `ssim`). Plugins add entries with {@link registerMetric}.
+ * The metric registry, by NiftyNet's `[EVALUATION] evaluations` names (plus `ppv`, `npv`, `com_distance`,
+ * `surface_dice`, `psnr`, `ssim`). Plugins add entries with {@link registerMetric}.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import {
   centreOfMassDistance,
   hausdorff95Distance,
   hausdorffDistance,
+  surfaceDice,
   type SurfaceDistances,
 } from "./distance.ts";
 import * as overlap from "./overlap.ts";
@@ -23,6 +24,8 @@ export interface SegmentationContext {
   readonly ref: Mask;
   readonly shape: readonly number[];
   readonly spacing: readonly number[];
+  /** Tolerance of `surface_dice` in mm (`[EVALUATION] surface_tolerance`, `--surface-tolerance`; default 1). */
+  readonly surfaceTolerance: number;
   confusion(): overlap.Confusion;
   distances(): SurfaceDistances;
 }
@@ -109,6 +112,11 @@ registerMetric({
   kind: "segmentation",
   name: "hausdorff95_distance",
   compute: (ctx) => hausdorff95Distance(ctx.distances()),
+});
+registerMetric({
+  kind: "segmentation",
+  name: "surface_dice",
+  compute: (ctx) => surfaceDice(ctx.distances(), ctx.surfaceTolerance),
 });
 registerMetric({
   kind: "segmentation",

@@ -304,6 +304,10 @@ export const INFERENCE_KEYS = {
 export const EVALUATION_KEYS = {
   evaluations: strs([], "metrics to compute"),
   save_csv_dir: path("./evaluation", "model", "where evaluation CSV files go"),
+  surface_tolerance: float(1, "NiftyTS: tolerance of surface_dice in mm (also evaluate --surface-tolerance)", {
+    min: 0,
+    extension: true,
+  }),
 };
 
 /** Keys of an input source section (any section that is not a system or application section). */
