@@ -15,7 +15,7 @@ import {
   weightedSampler,
 } from "../src/data/sampler/mod.ts";
 import { epochVisits, windowBatchSource } from "../src/data/mod.ts";
-import { BlendAggregator, GridAggregator, predictWithFlips, resizeAggregate } from "../src/data/aggregator/mod.ts";
+import { BlendAggregator, GridAggregator, resizeAggregate } from "../src/data/aggregator/mod.ts";
 import type { ChannelVolume, Spatial3, Window } from "../src/data/types.ts";
 import { RandomStream } from "../src/dsl/random.ts";
 import { assertClose, assertNoTensorLeak, assertRejects, assertThrows } from "./_util.ts";
@@ -63,11 +63,11 @@ Deno.test("grid starts step by window - 2*border inside the volume, the last flu
   })], "leaves nothing of window");
 });
 
-Deno.test("gaussian blending keeps a constant prediction constant; average blending rebuilds the volume", () => {
+Deno.test("gaussian blending keeps a constant prediction constant; constant blending rebuilds the volume", () => {
   const shape: Spatial3 = [21, 17, 11];
   const volume = randomVolume(shape, 2, 5);
   const gauss = new BlendAggregator({ shape, channels: 2, mode: "gaussian" });
-  const avg = new BlendAggregator({ shape, channels: 2, mode: "average" });
+  const avg = new BlendAggregator({ shape, channels: 2, mode: "constant" });
   let count = 0;
   for (
     const w of gridSampler({ id: "s", volumes: { image: volume } }, {
@@ -87,13 +87,6 @@ Deno.test("gaussian blending keeps a constant prediction constant; average blend
   assert(count > 12, `only ${count} windows`);
   assertClose(gauss.result().data, new Float32Array(volume.data.length).fill(3.25), { rtol: 1e-6, atol: 0 });
   assertClose(avg.result().data, volume.data, { rtol: 1e-6, atol: 0 });
-});
-
-Deno.test("test-time flip averaging of a flip-equivariant predictor returns its plain prediction", async () => {
-  const v = randomVolume([5, 4, 3], 1, 2);
-  const doubled = (x: ChannelVolume) => ({ ...x, data: x.data.map((a) => 2 * a) });
-  const out = await predictWithFlips(v, doubled, [[0], [1, 2], [0, 1, 2]]);
-  assertClose(out.data, v.data.map((a) => 2 * a), { rtol: 1e-6 });
 });
 
 /** Share of centres falling in each region of a label map, over `n` seeded windows. */

@@ -12,7 +12,7 @@ export { getZooEntry, zooIds } from "../zoo/registry.ts";
 export { type ZooModel, zooModelFromLayers, zooNetwork } from "../zoo/model.ts";
 export { fetchZooFile, fetchZooModel, type FetchZooOptions } from "../zoo/fetch.ts";
 export { type NetworkOutput, runNetwork, type RunNetworkOptions } from "../zoo/infer.ts";
-export { keepLargestComponent } from "../zoo/components.ts";
+export { keepLargestComponent } from "../src/evaluation/morphology.ts";
 export { zooTensors } from "../zoo/export.ts";
 export {
   checkZooInput,

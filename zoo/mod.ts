@@ -25,7 +25,7 @@ export { type ZooModel, zooModelFromLayers, zooNetwork, type ZooSourceOptions } 
 export { loadZooModel } from "./load.ts";
 export { fetchZooFile, fetchZooModel, type FetchZooOptions } from "./fetch.ts";
 export { type NetworkOutput, runNetwork, type RunNetworkOptions } from "./infer.ts";
-export { keepLargestComponent } from "./components.ts";
+export { keepLargestComponent } from "../src/evaluation/morphology.ts";
 export { exportZooCheckpoint, zooTensors } from "./export.ts";
 export { zooIdOfNetworkName, ZooNetwork, zooNetworkName } from "./network.ts";
 export {

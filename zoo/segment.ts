@@ -17,7 +17,7 @@ import {
 } from "../src/geometry/mod.ts";
 import type { ZooModel } from "./model.ts";
 import { runNetwork } from "./infer.ts";
-import { keepLargestComponent } from "./components.ts";
+import { keepLargestComponent } from "../src/evaluation/morphology.ts";
 import {
   boundingBox,
   type Box,

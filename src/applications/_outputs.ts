@@ -1,13 +1,16 @@
 /**
  * Inference outputs of window-based applications: window outputs are aggregated per subject (NiftyNet's grid
- * aggregator, `border` cropped), and once a subject's last window arrives its volume goes back through the
- * preprocessing inverses and the loader's geometry onto the input file's own grid and affine, then to disk.
+ * aggregator, `border` cropped, or `window_blending` constant/gaussian over the same regions), and once a subject's
+ * last window arrives its volume goes back through the preprocessing inverses and the loader's geometry onto the
+ * input file's own grid and affine, then to disk, with its uncertainty maps beside it.
  * Also the evaluation CSV writer shared by the applications.
  *
  * @module
  */
 import { join } from "node:path";
 import {
+  BlendAggregator,
+  type BlendMode,
   type ChannelVolume,
   type ClassificationAggregator,
   denormaliseLabels,
@@ -63,7 +66,22 @@ export interface VolumeOutputsOptions {
    * edge-padded by `border` and resized to the padded volume with `order` (`output_interp_order`).
    */
   readonly resize?: { readonly order: InterpOrder };
+  /** `[INFERENCE] window_blending`: `none` (default: the grid aggregator, later windows overwrite) or a blend mode. */
+  readonly blending?: "none" | BlendMode;
+  /**
+   * Names of further per-window maps handed to {@link VolumeOutputs.add} (uncertainty maps): aggregated like the
+   * output, restored onto the original grid and written as `<subject><output_postfix>_<name>.nii.gz` (float32).
+   */
+  readonly extras?: readonly string[];
+  /** Applied to the finished volume once its label values are restored (segmentation post-processing). */
+  readonly postprocess?: (volume: ChannelVolume) => ChannelVolume;
 }
+
+/** A per-subject aggregator: NiftyNet's grid one or a blending one (same regions). */
+type Aggregator = GridAggregator | BlendAggregator;
+
+/** One batch of host outputs: channels-last data, batch first. */
+type BatchData = { readonly data: Float32Array; readonly shape: readonly number[] };
 
 /**
  * Adds row i of a `[batch, k]` inference output to `aggregator` under window i's subject, for every window that is
@@ -84,7 +102,10 @@ export class VolumeOutputs {
   readonly #options: VolumeOutputsOptions;
   readonly #writer: InferenceWriter;
   readonly #subjects = new Map<SubjectId, SubjectInfo>();
-  readonly #open = new Map<SubjectId, { aggregator: GridAggregator; seen: number; expected: number }>();
+  readonly #open = new Map<
+    SubjectId,
+    { aggregators: Map<string, Aggregator>; seen: number; expected: number }
+  >();
   /** Files written, by subject. */
   readonly written = new Map<SubjectId, string>();
 
@@ -98,55 +119,75 @@ export class VolumeOutputs {
     this.#subjects.set(id, info);
   }
 
-  /** Adds one batch of outputs (`data`/`shape` channels-last, batch first); writes subjects that are complete. */
-  async add(windows: readonly Window[], output: { data: Float32Array; shape: readonly number[] }): Promise<void> {
-    const volumes = fromBatchData(output.data, output.shape);
+  /**
+   * Adds one batch of outputs (`data`/`shape` channels-last, batch first) and of the `extras` maps named in the
+   * options; writes subjects that are complete.
+   */
+  async add(
+    windows: readonly Window[],
+    output: BatchData,
+    extras: Readonly<Record<string, BatchData>> = {},
+  ): Promise<void> {
+    const names = this.#options.extras ?? [];
+    for (const name of names) {
+      if (!extras[name]) throw new Error(`inference: the network gave no "${name}" map`);
+    }
+    const volumes = new Map([["", fromBatchData(output.data, output.shape)]]);
+    for (const name of names) volumes.set(name, fromBatchData(extras[name].data, extras[name].shape));
     const role = this.#options.role ?? "image";
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i];
       if (w.padding) continue;
       const info = this.#subjects.get(w.subject);
       if (!info) throw new Error(`inference: no preprocessing record for subject "${w.subject}"`);
+      const shape = info.shape as [number, number, number];
       if (this.#options.resize) {
-        const shape = info.shape as [number, number, number];
         const { order } = this.#options.resize;
-        await this.#write(w.subject, resizeAggregate(volumes[i], shape, { order, border: this.#options.border }), info);
+        const border = this.#options.border;
+        const resized = new Map(
+          [...volumes].map(([name, v]) => [name, resizeAggregate(v[i], shape, { order, border })]),
+        );
+        await this.#write(w.subject, resized, info);
         continue;
       }
       let entry = this.#open.get(w.subject);
       if (!entry) {
-        entry = {
-          aggregator: new GridAggregator({
-            shape: info.shape as [number, number, number],
-            channels: volumes[i].channels,
-            border: this.#options.border,
-            fillConstant: this.#options.fillConstant,
-          }),
-          seen: 0,
-          expected: gridStarts(info.shape as [number, number, number], this.#options.grid).length,
-        };
+        const aggregators = new Map<string, Aggregator>();
+        for (const [name, v] of volumes) aggregators.set(name, this.#aggregator(shape, v[i].channels));
+        entry = { aggregators, seen: 0, expected: gridStarts(shape, this.#options.grid).length };
         this.#open.set(w.subject, entry);
       }
-      entry.aggregator.addBatch([volumes[i]], [w], role);
-      if (++entry.seen === entry.expected) await this.#write(w.subject, entry.aggregator.result(), info);
+      for (const [name, v] of volumes) entry.aggregators.get(name)!.addBatch([v[i]], [w], role);
+      if (++entry.seen === entry.expected) await this.#write(w.subject, results(entry.aggregators), info);
     }
+  }
+
+  #aggregator(shape: [number, number, number], channels: number): Aggregator {
+    const { blending = "none", border, fillConstant } = this.#options;
+    return blending === "none"
+      ? new GridAggregator({ shape, channels, border, fillConstant })
+      : new BlendAggregator({ shape, channels, border, fillConstant, mode: blending });
   }
 
   /** Writes subjects whose windows did not all arrive (none, when the grid count is right). */
   async flush(): Promise<void> {
     for (const [id, entry] of [...this.#open]) {
-      await this.#write(id, entry.aggregator.result(), this.#subjects.get(id)!);
+      await this.#write(id, results(entry.aggregators), this.#subjects.get(id)!);
     }
   }
 
-  async #write(id: SubjectId, volume: ChannelVolume, info: SubjectInfo): Promise<void> {
+  async #write(id: SubjectId, volumes: ReadonlyMap<string, ChannelVolume>, info: SubjectInfo): Promise<void> {
     this.#open.delete(id);
-    const unpadded = undoPreprocessing(volume, info.record);
+    const unpadded = undoPreprocessing(volumes.get("")!, info.record);
     const finished = this.#options.finish(unpadded, info);
     const mapping = this.#options.labels ? info.record.labelMapping : undefined;
     const restored = mapping ? { ...finished, data: denormaliseLabels(finished.data, mapping) } : finished;
+    const processed = this.#options.postprocess ? this.#options.postprocess(restored) : restored;
     const geometry = info.geometry[this.#options.role ?? "image"];
-    const path = await this.#writer.write(id, restored, geometry);
+    const path = await this.#writer.write(id, processed, geometry);
+    for (const [name, volume] of volumes) {
+      if (name) await this.#writer.writeExtra(id, name, undoPreprocessing(volume, info.record), geometry);
+    }
     this.written.set(id, path);
     this.#options.onWritten?.(id, path);
   }
@@ -155,6 +196,10 @@ export class VolumeOutputs {
   async writeList(): Promise<void> {
     await this.#writer.writeList();
   }
+}
+
+function results(aggregators: ReadonlyMap<string, Aggregator>): Map<string, ChannelVolume> {
+  return new Map([...aggregators].map(([name, a]) => [name, a.result()]));
 }
 
 /** Index of the largest channel per voxel (the class map), as a one-channel volume. */

@@ -9,6 +9,7 @@ import { tf } from "../deps.ts";
 import { applyNetwork } from "../dsl/mod.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
 import type { ChannelVolume, SamplerSpec, Window } from "../data/mod.ts";
+import { predictWithFlips } from "../inference/mod.ts";
 import type { InterpOrder } from "../geometry/resample.ts";
 import type { NiftiDatatype } from "../geometry/image.ts";
 import type { ApplicationRun, Batch, BatchSource, HostOutputs } from "../engine/application.ts";
@@ -60,6 +61,12 @@ export interface WindowAppSpec {
   readonly finish: (volume: ChannelVolume, info: SubjectInfo) => ChannelVolume;
   /** Outputs are label maps: undo the label normalisation and write integers. */
   readonly labelOutput: boolean;
+  /** The network's outputs are class logits: test-time flips combine softmax probabilities (entropy possible). */
+  readonly classProbabilities: boolean;
+  /** Applied to each finished output volume once its label values are restored (post-processing). */
+  readonly postprocess?: (volume: ChannelVolume) => ChannelVolume;
+  /** Label maps: names and colours written beside them (`label_table`). */
+  readonly labelTable?: readonly import("../io/mod.ts").LabelEntry[];
   readonly labelNormalisation: boolean;
   /** Evaluation action. */
   readonly evaluate?: () => Promise<void>;
@@ -96,9 +103,41 @@ export const WINDOW_APP_HONOURED_KEYS: HonouredKeys = composeKeys([
   WINDOW_INFERENCE_HONOURED_KEYS,
   VOLUME_OUTPUT_HONOURED_KEYS,
   SHARD_HONOURED_KEYS,
-  // The writer's `outputInterpOrder` below.
-  { INFERENCE: ["output_interp_order"] },
+  // The writer's `outputInterpOrder`, the grid's overlap, blending and test-time flips below.
+  {
+    INFERENCE: [
+      "output_interp_order",
+      "window_overlap",
+      "window_blending",
+      "test_time_flipping_axes",
+      "uncertainty_map",
+    ],
+  },
 ]);
+
+/** The test-time flip axes of `[INFERENCE] test_time_flipping_axes` (-1 entries dropped), checked. */
+export function testTimeFlips(config: NiftyConfig, { classProbabilities }: { classProbabilities: boolean }): {
+  axes: number[];
+  uncertainty: ("variance" | "entropy")[];
+} {
+  const i = config.inference;
+  const axes = i.test_time_flipping_axes.filter((a) => a >= 0);
+  const bad = axes.find((a) => a > 2);
+  if (bad !== undefined) {
+    throw new Error(`"${config.source}": [INFERENCE] test_time_flipping_axes entry ${bad}: expected 0, 1 or 2`);
+  }
+  const uncertainty = [...new Set(i.uncertainty_map)];
+  if (uncertainty.length && !axes.length) {
+    throw new Error(
+      `"${config.source}": [INFERENCE] uncertainty_map = ${uncertainty.join(",")} needs test_time_flipping_axes ` +
+        `(the maps are taken over the flipped passes)`,
+    );
+  }
+  if (uncertainty.includes("entropy") && !classProbabilities) {
+    throw new Error(`"${config.source}": [INFERENCE] uncertainty_map = entropy needs class outputs (segmentation)`);
+  }
+  return { axes, uncertainty };
+}
 
 /** Training sampler of `[NETWORK] window_sampling`. */
 export function trainingSampler(
@@ -236,7 +275,8 @@ export async function windowAppRun(
   // trains with it, with grid windows ([INFERENCE] spatial_window_size, if set) otherwise.
   const resize = config.network.window_sampling === "resize";
   const sizes = windowSizesOf(config, imageRoles, { inference: !resize });
-  const grid = { spatialWindowSize: sizes, border: config.inference.border };
+  const grid = { spatialWindowSize: sizes, border: config.inference.border, overlap: config.inference.window_overlap };
+  const flips = testTimeFlips(config, spec);
   const sampler: SamplerSpec = resize
     ? { kind: "resize", options: { spatialWindowSize: sizes, interpOrder: interpOrders(config, imageRoles) } }
     : { kind: "grid", options: grid };
@@ -254,9 +294,14 @@ export async function windowAppRun(
       datatype,
       listName: plan.listName,
       listed: plan.kept,
+      labels: spec.labelOutput,
+      labelTable: spec.labelTable,
     },
     finish: spec.finish,
     labels: spec.labelOutput,
+    blending: config.inference.window_blending,
+    extras: flips.uncertainty,
+    postprocess: spec.postprocess,
     onWritten: (id) => plan.meter.done(id),
     resize: resize ? { order: config.inference.output_interp_order as InterpOrder } : undefined,
   });
@@ -281,8 +326,17 @@ export async function windowAppRun(
           onSubject: (id, info) => outputs.subject(id, { ...info, record: { ...info.record, labelMapping } }),
         }),
       ),
-    infer: (batch, model) => ({ output: applyNetwork(network, [batch.tensors.image], model) as tf.Tensor }),
-    consume: (batch: Batch, host: HostOutputs) => outputs.add(batch.windows ?? [], host.output),
+    infer: (batch, model) => {
+      const predict = (x: tf.Tensor) => applyNetwork(network, [x], model) as tf.Tensor;
+      if (!flips.axes.length) return { output: predict(batch.tensors.image) };
+      const out = predictWithFlips(batch.tensors.image, predict, {
+        axes: flips.axes,
+        probabilities: spec.classProbabilities,
+        uncertainty: flips.uncertainty,
+      });
+      return Object.fromEntries(Object.entries(out).filter(([, t]) => t !== undefined)) as Record<string, tf.Tensor>;
+    },
+    consume: (batch: Batch, host: HostOutputs) => outputs.add(batch.windows ?? [], host.output, host),
     finishInference: async () => {
       await outputs.flush();
       console.log(plan.meter.summary());

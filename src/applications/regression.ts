@@ -55,6 +55,7 @@ export const regressionApplication: Application = {
         ),
       finish: (volume) => volume,
       labelOutput: false,
+      classProbabilities: false,
       labelNormalisation: false,
       evaluate: async () => {
         await evaluateImages(config, { inferred: v.inferred, reference: v.output });

@@ -7,9 +7,11 @@
  *   (`whitening`, `normalisation`, `label_normalisation`, volume padding) and augmentation from `[TRAINING]`;
  *   the loss `loss_type` on the network's logits (`softmax` applies before probability losses); a label window
  *   larger than the output (valid convolutions) is centre-cropped to it.
- * - Inference: grid windows (`[INFERENCE] spatial_window_size`, `border`), aggregated per subject, argmax (or
- *   softmax probabilities with `output_prob`), label values mapped back, written as
- *   `<save_seg_dir>/<subject><output_postfix>.nii.gz` on the image's original grid and affine.
+ * - Inference: grid windows (`[INFERENCE] spatial_window_size`, `border`, `window_overlap`), optionally with
+ *   test-time flips (`test_time_flipping_axes`, `uncertainty_map`), aggregated per subject (`window_blending`),
+ *   argmax (or softmax probabilities with `output_prob`), label values mapped back, post-processed
+ *   (`keep_largest_component`, `fill_holes`), written as `<save_seg_dir>/<subject><output_postfix>.nii.gz` on the
+ *   image's original grid and affine (NIfTI intent NIFTI_INTENT_LABEL; `label_table` written beside).
  * - Evaluation: `[EVALUATION] evaluations` per subject and `evaluation_units`, against the label section, to
  *   `<save_csv_dir>/evaluation.csv` and `evaluation_summary.csv`.
  *
@@ -22,6 +24,7 @@ import { argmaxChannels, softmaxChannels } from "./_outputs.ts";
 import { WINDOW_APP_HONOURED_KEYS, windowAppRun } from "./_window_app.ts";
 import { EVALUATE_IMAGES_HONOURED_KEYS, evaluateImages } from "./_evaluate_images.ts";
 import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
+import { configuredLabelTable, LABEL_OUTPUT_HONOURED_KEYS, labelPostprocess } from "./_postprocess.ts";
 
 /**
  * Every key the segmentation application acts on (with the driver's). Not yet: the selective sampler's
@@ -30,6 +33,7 @@ import { composeKeys, type HonouredKeys } from "../engine/honoured_keys.ts";
 export const SEGMENTATION_HONOURED_KEYS: HonouredKeys = composeKeys([
   WINDOW_APP_HONOURED_KEYS,
   EVALUATE_IMAGES_HONOURED_KEYS,
+  LABEL_OUTPUT_HONOURED_KEYS,
   {
     SEGMENTATION: [
       "image",
@@ -69,6 +73,11 @@ export const segmentationApplication: Application = {
       loss: (prediction, target, weight) => loss!(prediction, target, weight),
       finish: (volume) => v.output_prob ? softmaxChannels(volume) : argmaxChannels(volume),
       labelOutput: !v.output_prob,
+      classProbabilities: true,
+      postprocess: context.action === "infer" ? labelPostprocess(config, { labelOutput: !v.output_prob }) : undefined,
+      labelTable: context.action === "infer"
+        ? await configuredLabelTable(config, { labelOutput: !v.output_prob })
+        : undefined,
       labelNormalisation: v.label_normalisation,
       evaluate: async () => {
         await evaluateImages(config, { inferred: v.inferred, reference: v.label, units: v.evaluation_units });

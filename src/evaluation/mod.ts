@@ -14,7 +14,15 @@
  */
 export { checkVolume, type Mask, type Volume, type VoxelData } from "./types.ts";
 export { squaredDistanceTransform } from "./edt.ts";
-export { type Components, connectedComponents, type Connectivity, surface } from "./morphology.ts";
+export {
+  type Components,
+  connectedComponents,
+  type Connectivity,
+  fillHoles,
+  keepLargestComponent,
+  type LabelArray,
+  surface,
+} from "./morphology.ts";
 export {
   accuracy,
   type Confusion,

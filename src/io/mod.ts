@@ -1,6 +1,6 @@
 /**
  * Medical image I/O: NIfTI-1/2 and Analyze reading, NIfTI-1 writing, DICOM series, into and from the
- * {@link Image} type of `src/geometry/image.ts` (re-exported here).
+ * {@link Image} type of `src/geometry/image.ts` (re-exported here); label lookup tables (FreeSurfer LUT, NiiVue JSON).
  *
  * @module
  */
@@ -16,4 +16,14 @@ export { detectFormat, readImage } from "./read_image.ts";
 export { decodeImage2d, readImage2d } from "./image_2d.ts";
 export type { Image2dFormat } from "./image_2d.ts";
 export type { ReadImageOptions } from "./read_image.ts";
+export {
+  formatColormapJson,
+  formatFreeSurferLut,
+  LABEL_TABLE_FILES,
+  type LabelEntry,
+  NIFTI_INTENT_LABEL,
+  parseLabelTable,
+  readLabelTable,
+  writeLabelTables,
+} from "./label_table.ts";
 export { DEFAULT_MAX_VOXELS, maxVoxels } from "./nifti_header.ts";

@@ -19,6 +19,13 @@ export interface WriteNiftiOptions {
   description?: string;
   /** Gzip the output; default: when the path ends in `.gz`. */
   gzip?: boolean;
+  /**
+   * `intent_code` and `intent_name` (at most 15 characters kept), e.g. NIFTI_INTENT_LABEL (1002) for a label map;
+   * default: the source's. The intent parameters are then written as 0.
+   */
+  intent?: { readonly code: number; readonly name?: string };
+  /** `aux_file` (at most 23 characters kept), e.g. the label table beside the image; default: the source's. */
+  auxFile?: string;
 }
 
 const RANGES: Partial<Record<NiftiDatatype, readonly [number, number]>> = {
@@ -172,11 +179,11 @@ export function encodeNifti1(image: Image, options: WriteNiftiOptions = {}): Uin
   const nd = declaredDims(image, channels);
   v.setInt16(40, nd, le);
   for (let i = 1; i <= 7; i++) v.setInt16(40 + 2 * i, i <= nd ? image.shape[i - 1] : 1, le);
-  const ip = src?.intentParams ?? [0, 0, 0];
+  const ip = options.intent ? [0, 0, 0] : src?.intentParams ?? [0, 0, 0];
   v.setFloat32(56, ip[0], le);
   v.setFloat32(60, ip[1], le);
   v.setFloat32(64, ip[2], le);
-  v.setInt16(68, src?.intentCode ?? 0, le);
+  v.setInt16(68, options.intent?.code ?? src?.intentCode ?? 0, le);
   v.setInt16(70, info.code, le);
   v.setInt16(72, info.bytes * 8, le);
   v.setInt16(74, src?.sliceStart ?? 0, le);
@@ -198,7 +205,7 @@ export function encodeNifti1(image: Image, options: WriteNiftiOptions = {}): Uin
     out.set(bytes, at);
   };
   text(148, 80, options.description ?? src?.description ?? "");
-  text(228, 24, src?.auxFile ?? "");
+  text(228, 24, options.auxFile ?? src?.auxFile ?? "");
   const fallback = src?.format === "dicom" ? 1 : 2;
   const sformCode = src?.sformCode || src?.qformCode || fallback;
   const qformCode = src?.qformCode || src?.sformCode || fallback;
@@ -211,7 +218,7 @@ export function encodeNifti1(image: Image, options: WriteNiftiOptions = {}): Uin
   v.setFloat32(272, q.offset[1], le);
   v.setFloat32(276, q.offset[2], le);
   for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) v.setFloat32(280 + 16 * r + 4 * c, image.affine[r][c], le);
-  text(328, 16, src?.intentName ?? "");
+  text(328, 16, options.intent ? options.intent.name ?? "" : src?.intentName ?? "");
   out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
   out[348] = extensions.length ? 1 : 0;
   let p = 352;

@@ -2,8 +2,8 @@
  * Aggregating window outputs back into volumes: NiftyNet 0.6's grid aggregator
  * (`niftynet/engine/windows_aggregator_grid.py` with `crop_batch` of `windows_aggregator_base.py`: each input
  * window's location loses `border` voxels on each side, the output's centre of that size is written there, later
- * windows overwrite earlier ones) and overlap blending with uniform (`average`) or Gaussian weights (σ = window/8,
- * as nnU-Net and MONAI), optionally averaged over test-time flips.
+ * windows overwrite earlier ones) and overlap blending of the same regions with uniform (`constant`) or Gaussian
+ * weights (σ = region/8, MONAI's `sliding_window_inference` `mode` and `sigma_scale = 0.125`).
  *
  * @module
  */
@@ -11,7 +11,6 @@ import type { ChannelVolume, Spatial3, Window } from "../types.ts";
 import { spatialSize } from "../types.ts";
 import { pasteWindow } from "../sampler/crop.ts";
 import { gridBorder } from "../sampler/grid.ts";
-import { flipVolume } from "../augment/flip.ts";
 
 /** Options for {@link GridAggregator}. */
 export interface GridAggregatorOptions {
@@ -44,18 +43,8 @@ export class GridAggregator {
 
   /** Adds one output of the input window at `start` of `size` (default: the output's own shape). */
   add(output: ChannelVolume, start: Spatial3, size: Spatial3 = output.shape): void {
-    const b = gridBorder(size, this.#border);
-    const extent = [0, 1, 2].map((d) => size[d] - 2 * b[d]) as unknown as Spatial3;
-    if (extent.some((e, d) => output.shape[d] < e)) {
-      const need = [0, 1, 2].map((d) => Math.max(b[d], Math.ceil((size[d] - output.shape[d]) / 2)));
-      throw new Error(
-        `network output window ${output.shape.join("x")} is smaller than the inference window ${size.join("x")} ` +
-          `minus 2*border ${b.join(",")}: set [INFERENCE] border to at least ${need.join(",")}`,
-      );
-    }
-    const left = [0, 1, 2].map((d) => Math.floor((output.shape[d] - extent[d]) / 2)) as unknown as Spatial3;
-    const at = [0, 1, 2].map((d) => start[d] + b[d] - left[d]) as unknown as Spatial3;
-    pasteWindow(this.#out, output, at, { from: left, extent });
+    const { at, from, extent } = windowRegion(output.shape, start, size, this.#border);
+    pasteWindow(this.#out, output, at, { from, extent });
   }
 
   /** Adds a batch of outputs for the given windows (padding windows are skipped); `role` picks the location. */
@@ -73,16 +62,41 @@ export class GridAggregator {
   }
 }
 
-/** Where an output of `shape` sits when it is centred on the window of `role`. */
-export function centredStart(w: Window, role: string, shape: Spatial3): Spatial3 {
-  const loc = w.location[role] ?? Object.values(w.location)[0];
-  return [0, 1, 2].map((d) => loc.start[d] + Math.floor((loc.size[d] - shape[d]) / 2)) as unknown as Spatial3;
+/**
+ * The part of a window's output that lands in the volume, by NiftyNet's rule: the input window at `start` of `size`
+ * loses `border` voxels per side; the output's centre of that `extent` (from offset `from`) is placed with its
+ * origin at `at`. An output smaller than the extent is an error naming the border that would fit.
+ */
+export function windowRegion(
+  output: Spatial3,
+  start: Spatial3,
+  size: Spatial3,
+  border: readonly number[],
+): { at: Spatial3; from: Spatial3; extent: Spatial3 } {
+  const b = gridBorder(size, border);
+  const extent = [0, 1, 2].map((d) => size[d] - 2 * b[d]) as unknown as Spatial3;
+  if (extent.some((e, d) => output[d] < e)) {
+    const need = [0, 1, 2].map((d) => Math.max(b[d], Math.ceil((size[d] - output[d]) / 2)));
+    throw new Error(
+      `network output window ${output.join("x")} is smaller than the inference window ${size.join("x")} ` +
+        `minus 2*border ${b.join(",")}: set [INFERENCE] border to at least ${need.join(",")}`,
+    );
+  }
+  const from = [0, 1, 2].map((d) => Math.floor((output[d] - extent[d]) / 2)) as unknown as Spatial3;
+  const at = [0, 1, 2].map((d) => start[d] + b[d] - from[d]) as unknown as Spatial3;
+  return { at, from, extent };
 }
 
-/** Blending weights of a window: all ones (`average`) or a separable Gaussian with σ = size/8 peaking at 1. */
-export function blendWeights(shape: Spatial3, mode: "average" | "gaussian"): Float64Array {
+/** Window blending modes (`[INFERENCE] window_blending`, MONAI's `mode`). */
+export type BlendMode = "constant" | "gaussian";
+
+/**
+ * Blending weights of a window region: all ones (`constant`) or a separable Gaussian with σ = size/8 per axis,
+ * peaking at 1 in the centre and floored at 1e-6 (so every covered voxel has weight).
+ */
+export function blendWeights(shape: Spatial3, mode: BlendMode): Float64Array {
   const w = new Float64Array(spatialSize(shape)).fill(1);
-  if (mode === "average") return w;
+  if (mode === "constant") return w;
   const axes = [0, 1, 2].map((d) => {
     const n = shape[d], sigma = n / 8, c = (n - 1) / 2;
     return Float64Array.from({ length: n }, (_, i) => (n === 1 ? 1 : Math.exp(-((i - c) ** 2) / (2 * sigma * sigma))));
@@ -100,19 +114,25 @@ export function blendWeights(shape: Spatial3, mode: "average" | "gaussian"): Flo
 export interface BlendAggregatorOptions {
   shape: Spatial3;
   channels?: number;
-  /** `average` (uniform) or `gaussian` (default). */
-  mode?: "average" | "gaussian";
+  /** `constant` (uniform) or `gaussian` (default). */
+  mode?: BlendMode;
+  /** INI `border`: voxels cropped from each side of each window before blending (default 0), as the grid's. */
+  border?: readonly number[];
   /** Value of voxels no window reached (default 0). */
   fillConstant?: number;
 }
 
-/** Overlap blending: every voxel is the weighted mean of all window outputs covering it. */
+/**
+ * Overlap blending: each window contributes the same region as in {@link GridAggregator} (its input window minus
+ * `border`), and every voxel is the weighted mean of all regions covering it.
+ */
 export class BlendAggregator {
   readonly #shape: Spatial3;
   readonly #channels: number;
   readonly #sum: Float64Array;
   readonly #weight: Float64Array;
-  readonly #mode: "average" | "gaussian";
+  readonly #mode: BlendMode;
+  readonly #border: readonly number[];
   readonly #fill: number;
   readonly #weights = new Map<string, Float64Array>();
 
@@ -120,35 +140,45 @@ export class BlendAggregator {
     this.#shape = options.shape;
     this.#channels = options.channels ?? 1;
     this.#mode = options.mode ?? "gaussian";
+    this.#border = options.border ?? [0];
     this.#fill = options.fillConstant ?? 0;
     this.#sum = new Float64Array(spatialSize(options.shape) * this.#channels);
     this.#weight = new Float64Array(spatialSize(options.shape));
   }
 
-  /** Adds one window output at `start`. */
-  add(output: ChannelVolume, start: Spatial3): void {
-    const key = output.shape.join("x");
+  /** Adds one output of the input window at `start` of `size` (default: the output's own shape). */
+  add(output: ChannelVolume, start: Spatial3, size: Spatial3 = output.shape): void {
+    if (output.channels !== this.#channels) {
+      throw new Error(`cannot blend a ${output.channels}-channel window into a ${this.#channels}-channel volume`);
+    }
+    const { at, from, extent } = windowRegion(output.shape, start, size, this.#border);
+    const key = extent.join("x");
     let w = this.#weights.get(key);
-    if (!w) this.#weights.set(key, w = blendWeights(output.shape, this.#mode));
+    if (!w) this.#weights.set(key, w = blendWeights(extent, this.#mode));
     const [nx, ny, nz] = this.#shape;
     const [wx, wy, wz] = output.shape;
+    const [ex, ey, ez] = extent;
+    const origin = [0, 1, 2].map((d) => at[d] + from[d]);
     const nv = nx * ny * nz, wv = wx * wy * wz;
-    for (let z = Math.max(0, -start[2]); z < Math.min(wz, nz - start[2]); z++) {
-      for (let y = Math.max(0, -start[1]); y < Math.min(wy, ny - start[1]); y++) {
-        for (let x = Math.max(0, -start[0]); x < Math.min(wx, nx - start[0]); x++) {
-          const src = x + wx * (y + wy * z);
-          const dst = x + start[0] + nx * (y + start[1] + ny * (z + start[2]));
-          this.#weight[dst] += w[src];
-          for (let c = 0; c < this.#channels; c++) this.#sum[c * nv + dst] += w[src] * output.data[c * wv + src];
+    for (let z = Math.max(0, -origin[2]); z < Math.min(ez, nz - origin[2]); z++) {
+      for (let y = Math.max(0, -origin[1]); y < Math.min(ey, ny - origin[1]); y++) {
+        for (let x = Math.max(0, -origin[0]); x < Math.min(ex, nx - origin[0]); x++) {
+          const weight = w[x + ex * (y + ey * z)];
+          const src = x + from[0] + wx * (y + from[1] + wy * (z + from[2]));
+          const dst = x + origin[0] + nx * (y + origin[1] + ny * (z + origin[2]));
+          this.#weight[dst] += weight;
+          for (let c = 0; c < this.#channels; c++) this.#sum[c * nv + dst] += weight * output.data[c * wv + src];
         }
       }
     }
   }
 
-  /** Adds a batch of outputs for the given windows (padding windows are skipped). */
+  /** Adds a batch of outputs for the given windows (padding windows are skipped); `role` picks the location. */
   addBatch(outputs: readonly ChannelVolume[], windows: readonly Window[], role = "image"): void {
     windows.forEach((w, i) => {
-      if (!w.padding) this.add(outputs[i], centredStart(w, role, outputs[i].shape));
+      if (w.padding) return;
+      const loc = w.location[role] ?? Object.values(w.location)[0];
+      this.add(outputs[i], loc.start, loc.size);
     });
   }
 
@@ -163,24 +193,4 @@ export class BlendAggregator {
     }
     return { data: out, shape: this.#shape, channels: this.#channels };
   }
-}
-
-/**
- * Test-time flip averaging: runs `predict` on the window and on each flipped copy (`flips` lists axis sets, e.g.
- * `[[0], [1], [0, 1]]`), flips each output back and returns the mean.
- */
-export async function predictWithFlips(
-  window: ChannelVolume,
-  predict: (v: ChannelVolume) => ChannelVolume | Promise<ChannelVolume>,
-  flips: readonly (readonly number[])[],
-): Promise<ChannelVolume> {
-  const first = await predict(window);
-  const acc = Float64Array.from(first.data);
-  for (const axes of flips) {
-    const out = flipVolume(await predict(flipVolume(window, axes)), axes);
-    for (let i = 0; i < acc.length; i++) acc[i] += out.data[i];
-  }
-  const data = new Float32Array(acc.length);
-  for (let i = 0; i < acc.length; i++) data[i] = acc[i] / (flips.length + 1);
-  return { data, shape: first.shape, channels: first.channels };
 }

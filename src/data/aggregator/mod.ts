@@ -1,5 +1,5 @@
 /**
- * Aggregators (grid with border cropping, average/Gaussian blending, test-time flips, resize, classification)
+ * Aggregators (grid with border cropping, constant/Gaussian blending of the same regions, resize, classification)
  * and writing outputs on the input's original grid.
  *
  * @module

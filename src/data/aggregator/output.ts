@@ -8,6 +8,7 @@
  */
 import type { NiftiDatatype } from "../../geometry/image.ts";
 import { writeNifti } from "../../io/nifti_write.ts";
+import { LABEL_TABLE_FILES, type LabelEntry, NIFTI_INTENT_LABEL, writeLabelTables } from "../../io/label_table.ts";
 import type { InterpOrder } from "../../geometry/resample.ts";
 import type { ChannelVolume, SubjectId } from "../types.ts";
 import { type ImageGeometry, restoreToOriginal } from "../reader/loader.ts";
@@ -27,6 +28,13 @@ export interface InferenceWriterOptions {
   listName?: string;
   /** Rows the list starts with (outputs a resumed shard finished earlier). */
   listed?: ReadonlyMap<SubjectId, string>;
+  /** The outputs are label maps: written with NIfTI intent NIFTI_INTENT_LABEL (1002), intent name `labels`. */
+  labels?: boolean;
+  /**
+   * Names and colours of the labels: written once as `label_lut.txt` and `label_colormap.json` in `saveSegDir`,
+   * and each label map's `aux_file` names `label_lut.txt`.
+   */
+  labelTable?: readonly LabelEntry[];
 }
 
 /** Writes subject outputs as NIfTI on their original grids and keeps `inferred.csv` up to date. */
@@ -34,6 +42,7 @@ export class InferenceWriter {
   readonly #dir: string;
   readonly #options: InferenceWriterOptions;
   readonly #rows: Map<SubjectId, string>;
+  #tablesWritten = false;
 
   constructor(options: InferenceWriterOptions = {}) {
     this.#dir = options.saveSegDir ?? "./output";
@@ -51,11 +60,43 @@ export class InferenceWriter {
   /** Restores `volume` (on the loaded grid) with `geometry`, writes it, records it; returns the path. */
   async write(subject: SubjectId, volume: ChannelVolume, geometry: ImageGeometry): Promise<string> {
     await Deno.mkdir(this.#dir, { recursive: true });
-    const image = restoreToOriginal(volume, geometry, { order: this.#options.outputInterpOrder ?? 0 });
-    const path = joinPath(this.#dir, `${subject}${this.#options.outputPostfix ?? "_niftynet_out"}.nii.gz`);
-    await writeNifti(path, image, { datatype: this.#options.datatype ?? "float32" });
+    const { labels, labelTable } = this.#options;
+    if (labelTable && !this.#tablesWritten) {
+      await writeLabelTables(this.#dir, labelTable);
+      this.#tablesWritten = true;
+    }
+    const path = await this.#writeVolume(`${subject}${this.#postfix}`, volume, geometry, {
+      datatype: this.#options.datatype ?? "float32",
+      intent: labels ? { code: NIFTI_INTENT_LABEL, name: "labels" } : undefined,
+      auxFile: labels && labelTable ? LABEL_TABLE_FILES.lut : undefined,
+    });
     this.#rows.set(subject, path);
     await this.writeList();
+    return path;
+  }
+
+  /**
+   * Writes a float32 map that goes with a subject's output (an uncertainty map) as
+   * `<subject><output_postfix>_<name>.nii.gz`, on the original grid; not listed. Returns the path.
+   */
+  async writeExtra(subject: SubjectId, name: string, volume: ChannelVolume, geometry: ImageGeometry): Promise<string> {
+    await Deno.mkdir(this.#dir, { recursive: true });
+    return await this.#writeVolume(`${subject}${this.#postfix}_${name}`, volume, geometry, { datatype: "float32" });
+  }
+
+  get #postfix(): string {
+    return this.#options.outputPostfix ?? "_niftynet_out";
+  }
+
+  async #writeVolume(
+    stem: string,
+    volume: ChannelVolume,
+    geometry: ImageGeometry,
+    options: Parameters<typeof writeNifti>[2],
+  ): Promise<string> {
+    const image = restoreToOriginal(volume, geometry, { order: this.#options.outputInterpOrder ?? 0 });
+    const path = joinPath(this.#dir, `${stem}.nii.gz`);
+    await writeNifti(path, image, options);
     return path;
   }
 }

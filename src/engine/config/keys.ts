@@ -298,6 +298,64 @@ export const INFERENCE_KEYS = {
   output_interp_order: int(0, "interpolation order of outputs", { min: 0, max: 3 }),
   border: ints([0, 0, 0], "border cropped from each output window", { min: 0, maxLength: 3 }),
   fill_constant: float(0, "value of voxels no window covered"),
+  window_blending: choice(
+    "none",
+    ["none", "constant", "gaussian"] as const,
+    "NiftyTS: how overlapping windows combine: none (NiftyNet's grid, later windows overwrite), constant (mean) " +
+      "or gaussian (weights σ = window/8, MONAI's mode); each window contributes its input window minus border",
+    { lowercase: true, extension: true },
+  ),
+  window_overlap: {
+    kind: "float",
+    default: 0,
+    schema: z.number().min(0).lt(1),
+    help: "NiftyTS: fraction of the window minus 2*border shared by neighbours, in [0, 1): grid step = " +
+      "floor((window - 2*border)*(1 - window_overlap)); 0 is NiftyNet's step (MONAI's overlap)",
+    extension: true,
+  } as KeySpec<number>,
+  test_time_flipping_axes: ints(
+    [-1],
+    "NiftyTS: test-time flips: the network also runs on every combination of flips over these axes (2^k passes), " +
+      "outputs flipped back and averaged (class probabilities for segmentation; -1: none)",
+    { min: -1, maxLength: 3, extension: true },
+  ),
+  uncertainty_map: {
+    kind: "strings",
+    default: [],
+    schema: z.array(z.enum(["variance", "entropy"])),
+    help: "NiftyTS: with test_time_flipping_axes, also write <subject><output_postfix>_variance / _entropy.nii.gz: " +
+      "voxel-wise variance over the passes (of class probabilities, mean over classes) / entropy of the mean " +
+      "class probability in nats",
+    lowercase: true,
+    extension: true,
+  } as KeySpec<("variance" | "entropy")[]>,
+  keep_largest_component: {
+    kind: "strings",
+    default: [],
+    schema: z.array(z.string().regex(/^(all|foreground|\d+)$/, "expected all, foreground or label values")),
+    help: "NiftyTS: segmentation post-processing, largest 26-connected component: of each listed label value, of " +
+      "every label (all), or of the union of labels (foreground: other voxels become 0)",
+    lowercase: true,
+    extension: true,
+  } as KeySpec<string[]>,
+  fill_holes: {
+    kind: "strings",
+    default: [],
+    schema: z.array(z.string().regex(/^(all|\d+)$/, "expected all or label values")),
+    help: "NiftyTS: segmentation post-processing after keep_largest_component: background voxels enclosed by a " +
+      "listed label (all: every label) take it (scipy binary_fill_holes per label)",
+    lowercase: true,
+    extension: true,
+  } as KeySpec<string[]>,
+  label_table: {
+    ...path(
+      "",
+      "config",
+      "NiftyTS: label names/colours (FreeSurfer LUT text or NiiVue/brainchop colormap JSON), written beside the " +
+        "segmentations as label_lut.txt and label_colormap.json (label maps always carry NIfTI intent 1002)",
+    ),
+    extension: true,
+  } as KeySpec<string>,
 };
 
 /** `[EVALUATION]`. */
