@@ -164,6 +164,10 @@ Deno.test("infer -c: blending, flips with variance/entropy maps, post-processing
       '"labels":["background","csf","grey","white"]}\n',
   );
   assert((await Deno.readTextFile(join(out, "label_lut.txt"))).includes("\n2     grey"));
+  assertEquals(
+    (await Deno.readTextFile(join(out, "label_lut.lut"))).split("\n")[1],
+    "1 0.000000 0.000000 1.000000 csf",
+  );
   assertEquals((await Deno.readTextFile(join(out, "inferred.csv"))).trim().split("\n").length, 2);
 
   // evaluate -c --surface-tolerance reaches the surface_tolerance key: 5.5 mm takes in the face neighbours of the

@@ -16,7 +16,14 @@ import {
 } from "../src/data/mod.ts";
 import { flipCombinations, predictWithFlips } from "../src/inference/mod.ts";
 import { fillHoles, keepLargestComponent } from "../src/evaluation/mod.ts";
-import { encodeNifti1, formatColormapJson, formatFreeSurferLut, parseLabelTable, parseNifti } from "../src/io/mod.ts";
+import {
+  encodeNifti1,
+  formatColormapJson,
+  formatFreeSurferLut,
+  formatFslLut,
+  parseLabelTable,
+  parseNifti,
+} from "../src/io/mod.ts";
 import { parseConfig } from "../src/engine/config/mod.ts";
 import { labelPostprocess } from "../src/applications/_postprocess.ts";
 import { assertClose, loadFixture } from "./_util.ts";
@@ -210,6 +217,11 @@ Deno.test("label tables: FreeSurfer LUT and NiiVue/brainchop JSON parse to the s
   });
   assertEquals(parseLabelTable(json, "c.json"), fromLut);
   assertEquals(parseLabelTable(formatFreeSurferLut(fromLut), "again.txt"), fromLut);
+  // FSLeyes reads `value r g b name` with colours in 0-1 (fsleyes LookupTable._load).
+  assertEquals(
+    formatFslLut(fromLut).split("\n")[2],
+    "3 0.803922 0.243137 0.305882 Left-Cerebral-Cortex",
+  );
   // brainchop's colormap.json has no I: values are the positions.
   const brainchop = parseLabelTable('{"R":[0,255],"G":[0,255],"B":[0,255],"labels":["bg","WM"]}', "colormap.json");
   assertEquals(brainchop.map((e) => e.value), [0, 1]);

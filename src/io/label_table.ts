@@ -4,6 +4,7 @@
  *
  * - FreeSurfer colour LUT text (`FreeSurferColorLUT.txt`; also read by 3D Slicer, FSLeyes and ITK-SNAP's importers):
  *   one `value name R G B A` line per label, `#` comments, R/G/B in 0–255, A written as 0 (FreeSurfer's column).
+ * - FSLeyes lookup table (`.lut`, written only): one `value R G B name` line per label, R/G/B in 0–1.
  * - NiiVue / brainchop colormap JSON (`nv.volumes[i].setColormapLabel(json)`, brainchop's `colormap.json`):
  *   `{ "R": [...], "G": [...], "B": [...], "A": [...], "I": [...], "labels": [...] }`, entry k for value `I[k]`
  *   (values 0, 1, 2 … when `I` is absent); A is 0 for value 0 (transparent background) and 255 otherwise.
@@ -124,6 +125,11 @@ export function formatFreeSurferLut(entries: readonly LabelEntry[]): string {
   return `#No. ${"Label Name:".padEnd(width)}   R   G   B   A\n${lines.join("\n")}\n`;
 }
 
+/** The table as an FSLeyes lookup table (`value r g b name`, colours in 0–1 with 6 decimals). */
+export function formatFslLut(entries: readonly LabelEntry[]): string {
+  return entries.map((e) => `${e.value} ${e.rgb.map((c) => (c / 255).toFixed(6)).join(" ")} ${e.name}\n`).join("");
+}
+
 /** The table as NiiVue / brainchop colormap JSON. */
 export function formatColormapJson(entries: readonly LabelEntry[]): string {
   return JSON.stringify({
@@ -137,12 +143,22 @@ export function formatColormapJson(entries: readonly LabelEntry[]): string {
 }
 
 /** File names {@link writeLabelTables} writes. */
-export const LABEL_TABLE_FILES = { lut: "label_lut.txt", colormap: "label_colormap.json" } as const;
+export const LABEL_TABLE_FILES = {
+  lut: "label_lut.txt",
+  fsleyes: "label_lut.lut",
+  colormap: "label_colormap.json",
+} as const;
 
-/** Writes `label_lut.txt` (FreeSurfer) and `label_colormap.json` (NiiVue) into `dir`, atomically; returns the paths. */
+/**
+ * Writes `label_lut.txt` (FreeSurfer), `label_lut.lut` (FSLeyes) and `label_colormap.json` (NiiVue) into `dir`,
+ * atomically; returns the paths.
+ */
 export async function writeLabelTables(dir: string, entries: readonly LabelEntry[]): Promise<string[]> {
-  const lut = `${dir}/${LABEL_TABLE_FILES.lut}`, colormap = `${dir}/${LABEL_TABLE_FILES.colormap}`;
-  await writeFileAtomic(lut, formatFreeSurferLut(entries));
-  await writeFileAtomic(colormap, formatColormapJson(entries));
-  return [lut, colormap];
+  const paths = [LABEL_TABLE_FILES.lut, LABEL_TABLE_FILES.fsleyes, LABEL_TABLE_FILES.colormap].map((f) =>
+    `${dir}/${f}`
+  );
+  await writeFileAtomic(paths[0], formatFreeSurferLut(entries));
+  await writeFileAtomic(paths[1], formatFslLut(entries));
+  await writeFileAtomic(paths[2], formatColormapJson(entries));
+  return paths;
 }

@@ -19,6 +19,7 @@ export type { ReadImageOptions } from "./read_image.ts";
 export {
   formatColormapJson,
   formatFreeSurferLut,
+  formatFslLut,
   LABEL_TABLE_FILES,
   type LabelEntry,
   NIFTI_INTENT_LABEL,

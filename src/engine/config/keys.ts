@@ -352,7 +352,8 @@ export const INFERENCE_KEYS = {
       "",
       "config",
       "NiftyTS: label names/colours (FreeSurfer LUT text or NiiVue/brainchop colormap JSON), written beside the " +
-        "segmentations as label_lut.txt and label_colormap.json (label maps always carry NIfTI intent 1002)",
+        "segmentations as label_lut.txt (FreeSurfer), label_lut.lut (FSLeyes) and label_colormap.json (NiiVue); " +
+        "label maps always carry NIfTI intent 1002",
     ),
     extension: true,
   } as KeySpec<string>,
