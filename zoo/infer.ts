@@ -3,8 +3,11 @@
  *
  * Label maps of networks whose every stage is spatially local (all MeshNets without instance norm) go through
  * {@link predictVolume}, which streams the whole network plane by plane with fused oneDNN convolutions: no stage's
- * activations ever exist for the whole volume. Networks with a whole-volume normalisation (mindgrab's `_gn`) and
- * probability outputs run stage by stage instead, each stage on slabs along the first axis:
+ * activations ever exist for the whole volume. Networks with a whole-volume normalisation (mindgrab's `_gn`) go
+ * through {@link normalizedChainLabels}: each layer's convolution slab by slab into one buffer while its per-channel
+ * statistics accumulate, then the normalisation and activation in a second streamed pass (oneDNN, exact erf GELU);
+ * two buffers of the hidden width in all. Probability outputs, and any network when oneDNN is not active, run stage
+ * by stage instead, each stage on slabs along the first axis:
  *
  * A stage whose output depends on inputs at most `r` voxels away (3³ kernel with dilation r) computes output rows
  * [a, b) from input rows [a − r, b + r) clipped to the volume: inside the volume the clipped rows are the true
@@ -16,7 +19,8 @@
  */
 import { tf } from "../src/deps.ts";
 import { applyNetwork, FunctionLayer } from "../src/dsl/mod.ts";
-import { predictVolume } from "../src/inference/mod.ts";
+import { normalizedChainLabels, type NormalizedLayer, predictVolume } from "../src/inference/mod.ts";
+import type { EltwiseOp } from "../src/kernels/fast/mod.ts";
 import type { ZooModel } from "./model.ts";
 
 /** Options of {@link runNetwork}. */
@@ -54,8 +58,12 @@ export function runNetwork(
   const stages = model.network.stages();
   const classes = model.manifest.network.options.numClasses;
   if (classes > 255) throw new Error(`runNetwork: ${classes} classes do not fit a uint8 label map`);
-  if ((options.method ?? "auto") === "auto" && !options.probabilities && stages.every((stage) => stage.local)) {
-    return { labels: streamedLabels(model, volume, shape, stages.length, options) };
+  if ((options.method ?? "auto") === "auto" && !options.probabilities) {
+    if (stages.every((stage) => stage.local)) {
+      return { labels: streamedLabels(model, volume, shape, stages.length, options) };
+    }
+    const streamed = normalizedChainLabels(meshNetLayers(model), volume, shape, { onLayer: options.onStage });
+    if (streamed) return { labels: Uint8Array.from(streamed.labels) };
   }
   const budget = options.slabBytes ?? 256 * 2 ** 20;
   const scopeName = model.network.name;
@@ -101,6 +109,43 @@ export function runNetwork(
     options.onStage?.(s + 1, stages.length);
   });
   return { labels, probabilities };
+}
+
+/** MeshNet's instance-norm ε (ConvolutionalLayer's, brainchop's `_gn`). */
+const INSTANCE_NORM_EPSILON = 1e-5;
+
+const ACTIVATIONS: Readonly<Record<string, EltwiseOp>> = {
+  relu: { alg: "relu" },
+  elu: { alg: "elu", alpha: 1 },
+  gelu: { alg: "geluErf" },
+};
+
+/** The entry's MeshNet as {@link NormalizedLayer}s, read from its variables (`MeshNet/conv_<i>_…/conv_/w`). */
+export function meshNetLayers(model: ZooModel): NormalizedLayer[] {
+  const o = model.manifest.network.options;
+  const scope = model.network.name;
+  const records = model.store.records();
+  const find = (pattern: RegExp) => {
+    const found = records.find((r) => pattern.test(r.path));
+    return found && { values: found.variable.dataSync() as Float32Array, shape: found.shape };
+  };
+  const layer = (block: string, dilation: number, hidden: boolean): NormalizedLayer => {
+    const w = find(new RegExp(`^${scope}/${block}/conv_/w$`));
+    if (!w || w.shape.length !== 5) throw new Error(`zoo entry "${model.manifest.id}": no 3D filter for ${block}`);
+    const b = find(new RegExp(`^${scope}/${block}/conv_/b$`));
+    return {
+      w: w.values,
+      wShape: w.shape as unknown as NormalizedLayer["wShape"],
+      bias: b?.values,
+      dilation,
+      instanceNorm: hidden && o.normalization === "instance" ? { epsilon: INSTANCE_NORM_EPSILON } : undefined,
+      activation: hidden ? ACTIVATIONS[o.actiFunc] : undefined,
+    };
+  };
+  return [
+    ...o.dilations.map((d, i) => layer(`conv_${i}_[a-z_]+`, d, true)),
+    layer("conv_output", 1, false),
+  ];
 }
 
 /** Labels of the whole network streamed by {@link predictVolume} (exact; the input tensor is the only full one). */

@@ -2,7 +2,8 @@
  * Inference of whole volumes: {@link predictVolume} streams fully convolutional networks plane by plane (oneDNN
  * convolutions with fused bias and activation where available) in bounded memory, with exact results;
  * {@link predictVolumeAsync} gives the same on every backend (on webgpu: slabs on the device, read asynchronously);
- * and test-time flip augmentation with uncertainty maps ({@link predictWithFlips}).
+ * test-time flip augmentation with uncertainty maps ({@link predictWithFlips}); and {@link normalizedChainLabels}
+ * streams chains with whole-volume instance normalisation in two passes per layer.
  *
  * @module
  */
@@ -14,3 +15,9 @@ export {
   type VolumePrediction,
 } from "./predict_volume.ts";
 export { flipCombinations, type FlipOptions, predictWithFlips, type UncertaintyMap } from "./test_time_flips.ts";
+export {
+  normalizedChainLabels,
+  type NormalizedChainOptions,
+  type NormalizedChainResult,
+  type NormalizedLayer,
+} from "./normalized_chain.ts";
