@@ -5,6 +5,8 @@
  * @module
  */
 
+import { zooBenchCases } from "./zoo_cases.ts";
+
 /** What a case times. */
 export type BenchKind =
   | "conv_fwd"
@@ -15,7 +17,8 @@ export type BenchKind =
   | "highres3dnet_step"
   | "sliding_window"
   | "meshnet_volume"
-  | "toynet_step";
+  | "toynet_step"
+  | "zoo_run";
 
 /** One timed case (batch 1, fp32, channels-last on our side, channels-first in PyTorch). */
 export interface BenchCase {
@@ -47,6 +50,8 @@ export interface BenchCase {
    * inference: the memory is part of the result).
    */
   readonly ownProcess?: boolean;
+  /** zoo_run: the zoo entry id (bench/zoo_cases.ts). */
+  readonly zoo?: string;
 }
 
 /** brainchop's MeshNet on a whole 256³ volume, labels out (argmax), random weights of the real architecture. */
@@ -198,6 +203,7 @@ export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCa
     },
     meshnetVolume(5, 3, "relu"),
     meshnetVolume(21, 18, "elu"),
+    ...zooBenchCases(),
   ];
   return all.filter((c) => !quick || c.quick);
 }

@@ -14,6 +14,7 @@ import { trainStepLoss } from "../src/engine/train_step.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import type { BenchCase } from "./cases.ts";
 import { BenchUNet3D } from "./unet3d.ts";
+import { runZooCase } from "./zoo_cases.ts";
 
 /**
  * Waits until the device has finished the work queued so far: on webgpu, tfjs only encodes kernels when they are
@@ -219,6 +220,8 @@ export function runNiftyTsCase(c: BenchCase): Promise<number> {
       return timeMeshNetVolume(c);
     case "toynet_step":
       return timeToyNetStep(c);
+    case "zoo_run":
+      return runZooCase(c);
   }
 }
 

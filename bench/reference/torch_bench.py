@@ -221,6 +221,18 @@ def time_meshnet_volume(c):
     return (time.perf_counter() - t0) * 1000
 
 
+def time_zoo_run(c):
+    """A zoo entry end to end on the real 256³ T1: tests/reference/zoo_pipeline.py's full pipeline, output written."""
+    import os
+    import tempfile
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
+    import zoo_pipeline
+    with tempfile.TemporaryDirectory(prefix="niftyts_bench_zoo_") as tmp:
+        t0 = time.perf_counter()
+        zoo_pipeline.full(c["zoo"], os.path.join(tmp, "out.nii.gz"))
+        return (time.perf_counter() - t0) * 1000
+
+
 def peak_rss_mib():
     # VmHWM belongs to this process image; ru_maxrss would carry over the peak of the (Deno) parent that
     # spawned us, since Linux keeps it across fork + exec
@@ -245,6 +257,8 @@ def run_case(c):
         return median_ms(step, c["repeats"], warmup=3)
     if kind == "meshnet_volume":
         return time_meshnet_volume(c)
+    if kind == "zoo_run":
+        return time_zoo_run(c)
     raise ValueError(f"unknown bench kind {kind!r}")
 
 
