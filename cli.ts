@@ -11,6 +11,7 @@ import { BACKENDS, requestedBackend, useBackend } from "./src/backend.ts";
 import { VERSION } from "./src/version.ts";
 import { graphCommand, parseShape } from "./src/commands/graph.ts";
 import { importWeightsCommand } from "./src/commands/import_weights.ts";
+import { exportCommand } from "./src/commands/export_model.ts";
 import { demoCommand } from "./src/commands/demo.ts";
 import { writePngSliceDataset } from "./src/commands/demo_data.ts";
 import { evaluateCommand } from "./src/commands/evaluate.ts";
@@ -95,6 +96,39 @@ program.command("import-weights")
       for (const line of await importWeightsCommand(modelJson, o)) console.log(line);
     },
   );
+
+program.command("export")
+  .description("write a checkpoint's network as a deployable model: a tfjs layers-model folder (model.json + shards)")
+  .argument("<checkpoint>", "a .safetensors checkpoint (from train, import-weights or zoo export)")
+  .requiredOption("--out <dir>", "output folder")
+  .option("--format <format>", "tfjs (a tfjs layers-model, loadable by tf.loadLayersModel and brainchop)", "tfjs")
+  .option("--network <name>", "registered network name or module (default: the checkpoint's network metadata)")
+  .option("-c, --config <file>", "config whose [NETWORK] and application section describe the network")
+  .option("--network-options <json>", "network constructor options as JSON, e.g. '{\"channels\":5}'")
+  .option(
+    "--num-classes <n>",
+    "output channels (default: the config's num_classes, else read off the checkpoint)",
+    positiveInt,
+  )
+  .option(
+    "--input-shape <dims>",
+    "shape the network is traced on (default 1,16,16,16,1; 2D nets 1,16,16,1)",
+    (v) => parseShape(v),
+  )
+  .addOption(backendOption())
+  .action(async (checkpoint: string, o: {
+    out: string;
+    format: string;
+    network?: string;
+    config?: string;
+    networkOptions?: string;
+    numClasses?: number;
+    inputShape?: number[];
+    backend?: string;
+  }) => {
+    await startBackend(o.backend);
+    for (const line of await exportCommand(checkpoint, o)) console.log(line);
+  });
 
 program.command("info")
   .description("print a readable header summary of an image (NIfTI file, DICOM file or folder)")

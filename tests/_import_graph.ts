@@ -22,7 +22,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["cli.ts", "src/commands", "web"],
   ["src/applications"],
   ["src/engine"],
-  ["src/data", "src/losses", "src/evaluation", "src/viz", "zoo"],
+  ["src/data", "src/losses", "src/evaluation", "src/viz", "src/export", "zoo"],
   ["layers", "networks", "src/inference"],
   ["src/dsl", "src/io", "src/geometry", "src/kernels", "src/weights", "src/backend.ts"],
   ["src/util", "src/deps.ts", "src/deps_deno.ts", "src/version.ts"],

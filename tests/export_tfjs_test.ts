@@ -1,0 +1,221 @@
+/**
+ * `cli.ts export --format tfjs`: networks written as tfjs layers-models and loaded back by tfjs-layers' own
+ * `loadLayersModel` (the reference): brainchop's model5_gw_ae imported and exported back gives the original
+ * model's outputs on a crop of the real T1; a ToyNet with non-trivial batch-norm statistics (folded into its
+ * convolutions) gives our DSL forward's logits; layers Keras cannot express are refused by name.
+ */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { join } from "node:path";
+import { loadTfjsUnion, tf } from "../src/deps.ts";
+import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
+import { checkpointMetadata, readTfjsLayersModel, writeSafetensors } from "../src/weights/mod.ts";
+import { readImage } from "../src/io/mod.ts";
+import { exportCommand } from "../src/commands/export_model.ts";
+import { importWeightsCommand } from "../src/commands/import_weights.ts";
+import { exportNetwork, kerasModelFromTrace, tfjsLayersFiles, traceNetwork } from "../src/export/mod.ts";
+import { MeshNet, type MeshNetOptions, ToyNet } from "../networks/mod.ts";
+import { assertNoTensorLeak, assertRejects } from "./_util.ts";
+
+const BRAINCHOP = new URL("../../shared/data/brainchop/", import.meta.url);
+const present = (() => {
+  try {
+    return Deno.statSync(new URL("models/model5_gw_ae/model.json", BRAINCHOP)).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!present) console.warn(`brainchop export tests skipped: ${BRAINCHOP.pathname} is absent`);
+
+type Tfl = Awaited<ReturnType<typeof loadTfjsUnion>>;
+type LayersModel = Awaited<ReturnType<Tfl["loadLayersModel"]>>;
+
+/** tfjs-layers' own loader over a model.json on disk (shards concatenated as its http/file loaders do). */
+async function loadWithTfjsLayers(tfl: Tfl, modelJson: string, freeInput = false): Promise<LayersModel> {
+  const json = JSON.parse(await Deno.readTextFile(modelJson));
+  if (freeInput) {
+    const layers = json.modelTopology.model_config.config.layers;
+    const input = layers.find((l: { class_name: string }) => l.class_name === "InputLayer");
+    input.config.batch_input_shape = [null, null, null, null, input.config.batch_input_shape.at(-1)];
+  }
+  const folder = modelJson.slice(0, modelJson.lastIndexOf("/"));
+  const group = json.weightsManifest[0];
+  const shards = await Promise.all(group.paths.map((p: string) => Deno.readFile(join(folder, p))));
+  const bytes = new Uint8Array(shards.reduce((n: number, s: Uint8Array) => n + s.length, 0));
+  let offset = 0;
+  for (const s of shards) {
+    bytes.set(s, offset);
+    offset += s.length;
+  }
+  return await tfl.loadLayersModel(tfl.io.fromMemory({
+    modelTopology: json.modelTopology,
+    weightSpecs: group.weights,
+    weightData: bytes.buffer,
+  }));
+}
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+Deno.test({
+  name: "brainchop model5_gw_ae imported and exported back gives the original's logits in tfjs-layers (40³ T1 crop)",
+  ignore: !present,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const original = new URL("models/model5_gw_ae/model.json", BRAINCHOP).pathname;
+    const checkpoint = `${dir}/model5.safetensors`;
+    await importWeightsCommand(original, { out: checkpoint, network: "meshnet" });
+    const lines = await exportCommand(checkpoint, { out: `${dir}/model5_tfjs`, format: "tfjs" });
+    assert(lines[0].includes("10 Conv3D, 9 Activation; 5598 parameters"), lines.join("\n"));
+
+    // A real 40³ block from the middle of the conformed T1, min-max normalised as brainchop does.
+    const t1 = await readImage(new URL("t1_crop.nii.gz", BRAINCHOP).pathname);
+    const [nx, ny, nz] = t1.shape;
+    const x = tf.tidy(() => {
+      const volume = tf.tensor3d(Float32Array.from(t1.data as ArrayLike<number>), [nz, ny, nx]).transpose([2, 1, 0]);
+      const block = tf.slice(volume, [108, 108, 108], [40, 40, 40]);
+      return tf.div(tf.sub(block, block.min()), tf.sub(block.max(), block.min())).reshape([1, 40, 40, 40, 1]);
+    });
+    const tfl = await loadTfjsUnion();
+    const theirs = await loadWithTfjsLayers(tfl, original, true);
+    const exported = await loadWithTfjsLayers(tfl, `${dir}/model5_tfjs/model.json`);
+    const a = theirs.predict(x) as tf.Tensor;
+    const b = exported.predict(x) as tf.Tensor;
+    assertEquals(b.shape, [1, 40, 40, 40, 3]);
+    const diff = maxAbsDiff(a, b);
+    const labelsEqual = tf.tidy(() => tf.all(tf.equal(tf.argMax(a, -1), tf.argMax(b, -1))).dataSync()[0]);
+    const scale = tf.tidy(() => tf.max(tf.abs(a)).dataSync()[0]);
+    console.log(`model5_gw_ae re-exported: max abs logit diff ${diff.toExponential(2)} (scale ${scale.toFixed(2)})`);
+    assert(diff <= 1e-5, `max abs diff ${diff}`);
+    assertEquals(labelsEqual, 1);
+    assert(scale > 0.1);
+    // The export is a layers-model our own importer reads back too, with the free spatial input brainchop crops to.
+    const back = await readTfjsLayersModel(`${dir}/model5_tfjs/model.json`);
+    assertEquals(back.weights.size, 20);
+    assertEquals(back.topology.layers[0].config.batch_input_shape, [null, null, null, null, 1]);
+    tf.dispose([x, a, b]);
+    theirs.dispose();
+    exported.dispose();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+/** A ToyNet whose every variable (batch-norm statistics included) is random, saved as a checkpoint. */
+async function randomToyNet(path: string, inputShape: number[]): Promise<VariableStore> {
+  const store = new VariableStore();
+  tf.tidy(() => {
+    applyNetwork(new ToyNet({ numClasses: 3 }), [tf.zeros(inputShape)], { store });
+  });
+  const tensors = new Map();
+  for (const [k, r] of store.records().entries()) {
+    const positive = /moving_variance|gamma/.test(r.path);
+    const value = tf.tidy(() =>
+      tf.randomUniform([...r.shape], positive ? 0.5 : -1, positive ? 2 : 1, "float32", k + 1)
+    );
+    r.variable.assign(value);
+    tensors.set(r.path, { dtype: "float32", shape: r.shape, data: value.dataSync() as Float32Array });
+    value.dispose();
+  }
+  await writeSafetensors(path, tensors, { metadata: checkpointMetadata({ network: "toynet" }) });
+  return store;
+}
+
+for (const inputShape of [[1, 12, 10, 8, 2], [1, 14, 12, 2]]) {
+  const dims = inputShape.length - 2;
+  Deno.test(`ToyNet ${dims}D with batch norm folded into its convolutions gives our logits in tfjs-layers`, async () => {
+    const dir = await Deno.makeTempDir();
+    const store = await randomToyNet(`${dir}/toy.safetensors`, inputShape);
+    const lines = await exportCommand(`${dir}/toy.safetensors`, {
+      out: `${dir}/toy_tfjs`,
+      inputShape,
+    });
+    assert(lines[0].includes(`exported toynet (3 classes)`), lines[0]);
+    assert(lines[0].includes(`2 Conv${dims}D, 1 Activation`), lines[0]);
+    const tfl = await loadTfjsUnion();
+    const model = await loadWithTfjsLayers(tfl, `${dir}/toy_tfjs/model.json`);
+    // Another size than the traced one: the export declares free spatial dims.
+    const x = tf.randomNormal([2, ...inputShape.slice(1, -1).map((d) => d + 3), 2], 0, 1, "float32", 5);
+    const ours = applyNetwork(new ToyNet({ numClasses: 3 }), [x], { store });
+    const theirs = model.predict(x) as tf.Tensor;
+    const diff = maxAbsDiff(ours, theirs);
+    const scale = tf.tidy(() => tf.max(tf.abs(ours)).dataSync()[0]);
+    console.log(`ToyNet ${dims}D exported: max abs logit diff ${diff.toExponential(2)} (scale ${scale.toFixed(2)})`);
+    assert(diff <= 1e-5 * Math.max(1, scale), `max abs diff ${diff} (scale ${scale})`);
+    tf.dispose([x, ours, theirs]);
+    model.dispose();
+    store.dispose();
+    await Deno.remove(dir, { recursive: true });
+  });
+}
+
+Deno.test("a network with a layer Keras cannot express is refused naming that layer, and nothing is written", async () => {
+  const cases: [MeshNetOptions, string][] = [
+    [{ numClasses: 2, normalization: "instance" }, `layer "MeshNet/conv_0_in_relu/in_" (InstanceNormLayer) runs Mean`],
+    [{ numClasses: 2, actiFunc: "gelu" }, `layer "MeshNet/conv_0_gelu/gelu_acti_" (ActiLayer) runs Erf`],
+  ];
+  for (const [options, fragment] of cases) {
+    const net = new MeshNet({ ...options, channels: 2, dilations: [1, 2] });
+    const store = new VariableStore();
+    tf.tidy(() => {
+      applyNetwork(net, [tf.zeros([1, 6, 6, 6, 1])], { store });
+    });
+    const out = await Deno.makeTempDir();
+    await assertNoTensorLeak("refused export", async () => {
+      await assertRejects(
+        () => exportNetwork(net, store, { format: "tfjs", out, traceShape: [1, 6, 6, 6, 1] }),
+        fragment,
+      );
+    });
+    assertEquals([...Deno.readDirSync(out)], []);
+    store.dispose();
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("tracing and exporting leave no tensors behind", async () => {
+  const net = new MeshNet({ numClasses: 2, channels: 2, dilations: [1, 2] });
+  const store = new VariableStore();
+  tf.tidy(() => {
+    applyNetwork(net, [tf.zeros([1, 6, 6, 6, 1])], { store });
+  });
+  const out = await Deno.makeTempDir();
+  await assertNoTensorLeak(
+    "export",
+    () => exportNetwork(net, store, { format: "tfjs", out, traceShape: [1, 6, 6, 6, 1] }),
+  );
+  store.dispose();
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("weights larger than one shard are split as the tfjs converter does and read back in order", async () => {
+  const net = new MeshNet({ numClasses: 2, channels: 3, dilations: [1] });
+  const store = new VariableStore();
+  tf.tidy(() => {
+    applyNetwork(net, [tf.randomNormal([1, 5, 5, 5, 1])], { store });
+  });
+  const trace = traceNetwork(net, store, [1, 5, 5, 5, 1]);
+  const model = kerasModelFromTrace(trace);
+  trace.dispose();
+  const { modelJson, shards } = tfjsLayersFiles(model, { shardBytes: 40 });
+  const total = model.weights.reduce((n, w) => n + w.data.length, 0) * 4;
+  assertEquals([...shards.keys()].length, Math.ceil(total / 40));
+  assertEquals([...shards.keys()][0], `group1-shard1of${Math.ceil(total / 40)}.bin`);
+  const dir = await Deno.makeTempDir();
+  for (const [name, bytes] of shards) await Deno.writeFile(join(dir, name), bytes);
+  await Deno.writeTextFile(join(dir, "model.json"), JSON.stringify(modelJson));
+  const back = await readTfjsLayersModel(join(dir, "model.json"));
+  for (const w of model.weights) assertEquals([...back.weights.get(w.name)!.data], [...w.data]);
+  store.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("export refuses an unknown format and a checkpoint that names no network", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeSafetensors(`${dir}/bare.safetensors`, new Map(), {});
+  await assertRejects(() => exportCommand(`${dir}/bare.safetensors`, { out: `${dir}/o` }), "give --network NAME");
+  await assertRejects(
+    () => exportCommand(`${dir}/bare.safetensors`, { out: `${dir}/o`, format: "pb" }),
+    `export format "pb" is not supported`,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
