@@ -363,14 +363,15 @@ zoo.command("run")
   );
 
 zoo.command("export")
-  .description("write an entry's weights as a safetensors checkpoint (DSL names): a restore_from source")
+  .description("write an entry's weights as a safetensors checkpoint (DSL names, a restore_from source) or a model")
   .argument("<id>", "zoo entry id")
-  .argument("<out>", "output .safetensors file")
+  .argument("<out>", "output .safetensors file, or folder with --format tfjs")
+  .option("--format <format>", "safetensors, or tfjs (a tfjs layers-model folder, as cli.ts export)", "safetensors")
   .addOption(mirrorOption())
   .addOption(backendOption())
-  .action(async (id: string, out: string, o: { from?: string; backend?: string }) => {
+  .action(async (id: string, out: string, o: { from?: string; format: string; backend?: string }) => {
     await startBackend(o.backend);
-    for (const line of await zooExportCommand(id, out, { mirror: o.from })) console.log(line);
+    for (const line of await zooExportCommand(id, out, { mirror: o.from, format: o.format })) console.log(line);
   });
 
 program.command("demo")

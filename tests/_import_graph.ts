@@ -6,7 +6,7 @@
  * neither the modules nor the folders may import each other in a cycle:
  *
  * ```
- * cli.ts, src/commands, web → src/applications → src/engine → src/data, src/losses, src/evaluation, src/viz, zoo
+ * cli.ts, src/commands, web → src/applications → src/engine → src/data, src/losses, src/evaluation, src/viz, src/export, zoo
  *   → layers, networks → src/dsl, src/io, src/geometry, src/kernels, src/weights, src/backend.ts
  *   → src/util, src/deps.ts, src/deps_deno.ts, src/version.ts
  * ```

@@ -7,15 +7,19 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { join } from "node:path";
 import { loadTfjsUnion, tf } from "../src/deps.ts";
-import { applyNetwork, VariableStore } from "../src/dsl/mod.ts";
+import { applyNetwork, saveCheckpoint, VariableStore } from "../src/dsl/mod.ts";
+import { configToJson, parseConfig } from "../src/engine/config/mod.ts";
 import { checkpointMetadata, readTfjsLayersModel, writeSafetensors } from "../src/weights/mod.ts";
 import { readImage } from "../src/io/mod.ts";
 import { exportCommand } from "../src/commands/export_model.ts";
+import { zooExportCommand } from "../src/commands/zoo.ts";
+import { loadZooModel } from "../zoo/mod.ts";
 import { importWeightsCommand } from "../src/commands/import_weights.ts";
 import { exportNetwork, kerasModelFromTrace, tfjsLayersFiles, traceNetwork } from "../src/export/mod.ts";
 import { MeshNet, type MeshNetOptions, ToyNet } from "../networks/mod.ts";
 import { assertNoTensorLeak, assertRejects } from "./_util.ts";
 
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const BRAINCHOP = new URL("../../shared/data/brainchop/", import.meta.url);
 const present = (() => {
   try {
@@ -96,6 +100,33 @@ Deno.test({
     tf.dispose([x, a, b]);
     theirs.dispose();
     exported.dispose();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "zoo export --format tfjs shares the writer: gwm-light in tfjs-layers equals the zoo model; mindgrab is refused",
+  ignore: !present,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const source = { mirror: BRAINCHOP.pathname, cacheDir: `${dir}/cache` };
+    const lines = await zooExportCommand("gwm-light", `${dir}/gwm`, { ...source, format: "tfjs" });
+    assert(lines.at(-1)!.endsWith("gwm/model.json"), lines.join("\n"));
+    const tfl = await loadTfjsUnion();
+    const exported = await loadWithTfjsLayers(tfl, `${dir}/gwm/model.json`);
+    const zoo = await loadZooModel("gwm-light", source);
+    const x = tf.randomUniform([1, 12, 10, 8, 1], 0, 1, "float32", 3);
+    const ours = applyNetwork(zoo.network, [x], { store: zoo.store });
+    const theirs = exported.predict(x) as tf.Tensor;
+    assert(maxAbsDiff(ours, theirs) <= 1e-5);
+    tf.dispose([x, ours, theirs]);
+    exported.dispose();
+    zoo.dispose();
+    await assertRejects(
+      () => zooExportCommand("mindgrab", `${dir}/mindgrab`, { ...source, format: "tfjs" }),
+      `layer "MeshNet/conv_0_in_gelu/in_" (InstanceNormLayer) runs Mean, which has no Keras layer`,
+    );
     await Deno.remove(dir, { recursive: true });
   },
 });
@@ -205,6 +236,41 @@ Deno.test("weights larger than one shard are split as the tfjs converter does an
   await Deno.writeTextFile(join(dir, "model.json"), JSON.stringify(modelJson));
   const back = await readTfjsLayersModel(join(dir, "model.json"));
   for (const w of model.weights) assertEquals([...back.weights.get(w.name)!.data], [...w.data]);
+  store.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("export rebuilds the network from the checkpoint's saved config, or from -c config.ini on the command line", async () => {
+  const dir = await Deno.makeTempDir();
+  const text = "[NETWORK]\nname = toynet\nactivation_function = elu\n[SEGMENTATION]\nnum_classes = 4\n";
+  const config = parseConfig(text, { source: `${dir}/config.ini` });
+  await Deno.writeTextFile(`${dir}/config.ini`, text);
+  const store = new VariableStore();
+  const net = new ToyNet({ numClasses: 4, actiFunc: "elu" });
+  tf.tidy(() => {
+    applyNetwork(net, [tf.zeros([1, 6, 6, 6, 1])], { store });
+  });
+  await saveCheckpoint(`${dir}/ckpt.safetensors`, store, {
+    iteration: 3,
+    network: "toynet",
+    config: configToJson(config),
+  });
+  const lines = await exportCommand(`${dir}/ckpt.safetensors`, { out: `${dir}/saved` });
+  assert(lines[0].startsWith("exported toynet (4 classes)"), lines[0]);
+  const topology = JSON.parse(await Deno.readTextFile(`${dir}/saved/model.json`)).modelTopology;
+  const activations = topology.model_config.config.layers.filter((l: { class_name: string }) =>
+    l.class_name === "Activation"
+  ).map((l: { config: { activation: string } }) => l.config.activation);
+  assertEquals(activations, ["elu"]);
+  // The same through the CLI with the config file; a bad format is one line naming the value.
+  const cli = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), { args: ["run", "-A", CLI, ...args], stdout: "piped", stderr: "piped" }).output();
+  const ok = await cli(["export", `${dir}/ckpt.safetensors`, "-c", `${dir}/config.ini`, "--out", `${dir}/cli`]);
+  assertEquals(ok.code, 0, new TextDecoder().decode(ok.stderr));
+  assert(new TextDecoder().decode(ok.stdout).includes("exported toynet (4 classes)"));
+  const bad = await cli(["export", `${dir}/ckpt.safetensors`, "--format", "pb", "--out", `${dir}/bad`]);
+  assertEquals(bad.code, 1);
+  assert(new TextDecoder().decode(bad.stderr).includes(`export format "pb" is not supported (supported: tfjs)`));
   store.dispose();
   await Deno.remove(dir, { recursive: true });
 });

@@ -1,6 +1,6 @@
 /**
  * `cli.ts zoo list | info ID | run ID INPUT… -o OUT | export ID OUT.safetensors`: the model zoo from the command
- * line. `run` loads the entry once and segments every input (NIfTI files, DICOM folders, or folders of NIfTI
+ * line (`export --format tfjs` writes a deployable model). `run` loads the entry once and segments every input (NIfTI files, DICOM folders, or folders of NIfTI
  * files); each input's outputs are written only once all of them are computed, each file atomically.
  *
  * @module
@@ -10,9 +10,11 @@ import { readImage, writeNifti } from "../io/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { formatShard, resolveShard } from "../util/shard.ts";
 import { ZooShard } from "./zoo_shard.ts";
+import { parseExportFormat } from "../export/mod.ts";
 import {
   cachedState,
   exportZooCheckpoint,
+  exportZooModel,
   getZooEntry,
   loadZooModel,
   segmentImage,
@@ -205,10 +207,23 @@ export async function zooRunCommand(id: string, inputs: readonly string[], optio
   return lines;
 }
 
-/** `zoo export ID OUT.safetensors`: the entry's weights under DSL names, a restore-initializer source. */
-export async function zooExportCommand(id: string, out: string, options: { mirror?: string } = {}): Promise<string[]> {
+/**
+ * `zoo export ID OUT [--format safetensors|tfjs]`: the entry's weights under DSL names (a restore-initializer
+ * source), or its network as a deployable model folder (the writer of `cli.ts export`).
+ */
+export async function zooExportCommand(
+  id: string,
+  out: string,
+  options: { mirror?: string; cacheDir?: string; format?: string } = {},
+): Promise<string[]> {
+  const format = options.format ?? "safetensors";
+  const exportFormat = format === "safetensors" ? undefined : parseExportFormat(format);
   const model = await loadZooModel(id, options);
   try {
+    if (exportFormat) {
+      const result = await exportZooModel(model, out, exportFormat);
+      return result.files.map((f) => `wrote ${f}`);
+    }
     await exportZooCheckpoint(model, out);
     const count = model.store.records().length;
     return [`wrote ${out}: ${count} variables of ${id} (network ${model.manifest.network.name})`];
