@@ -98,10 +98,14 @@ program.command("import-weights")
   );
 
 program.command("export")
-  .description("write a checkpoint's network as a deployable model: a tfjs layers-model folder (model.json + shards)")
+  .description("write a checkpoint's network as a deployable model: tfjs layers-model (model.json + shards) or ONNX")
   .argument("<checkpoint>", "a .safetensors checkpoint (from train, import-weights or zoo export)")
   .requiredOption("--out <dir>", "output folder")
-  .option("--format <format>", "tfjs (a tfjs layers-model, loadable by tf.loadLayersModel and brainchop)", "tfjs")
+  .option(
+    "--format <format>",
+    "tfjs (layers-model for tf.loadLayersModel and brainchop) or onnx (DIR/model.onnx)",
+    "tfjs",
+  )
   .option("--network <name>", "registered network name or module (default: the checkpoint's network metadata)")
   .option("-c, --config <file>", "config whose [NETWORK] and application section describe the network")
   .option("--network-options <json>", "network constructor options as JSON, e.g. '{\"channels\":5}'")
@@ -365,8 +369,8 @@ zoo.command("run")
 zoo.command("export")
   .description("write an entry's weights as a safetensors checkpoint (DSL names, a restore_from source) or a model")
   .argument("<id>", "zoo entry id")
-  .argument("<out>", "output .safetensors file, or folder with --format tfjs")
-  .option("--format <format>", "safetensors, or tfjs (a tfjs layers-model folder, as cli.ts export)", "safetensors")
+  .argument("<out>", "output .safetensors file, or folder with --format tfjs|onnx")
+  .option("--format <format>", "safetensors, or tfjs / onnx (a model folder, as cli.ts export)", "safetensors")
   .addOption(mirrorOption())
   .addOption(backendOption())
   .action(async (id: string, out: string, o: { from?: string; format: string; backend?: string }) => {

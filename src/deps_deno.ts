@@ -14,6 +14,9 @@ export { crc32c as crc32cUnmasked } from "npm:@aws-crypto/crc32c@5.2.0";
 /** Headless-browser driver, loaded only by the tests that need it (it is large). */
 export const loadPlaywrightCore = (): Promise<typeof import("npm:playwright-core@1.65.1")> =>
   import("npm:playwright-core@1.65.1");
+/** ONNX Runtime for Node (native addon, runs under Deno), loaded only by the checks of ONNX exports. */
+export const loadOnnxRuntime = (): Promise<typeof import("npm:onnxruntime-node@1.23.2")> =>
+  import("npm:onnxruntime-node@1.23.2");
 /** YAML parser and the Kubernetes `batch/v1` Job schema, loaded only by the deploy-recipe checks. */
 export const loadYaml = (): Promise<typeof import("npm:yaml@2.9.1")> => import("npm:yaml@2.9.1");
 export const loadKubernetesJob = (): Promise<typeof import("npm:kubernetes-models@5.1.0/batch/v1/Job")> =>

@@ -10,7 +10,6 @@ import { loadTfjsUnion, tf } from "../src/deps.ts";
 import { applyNetwork, saveCheckpoint, VariableStore } from "../src/dsl/mod.ts";
 import { configToJson, parseConfig } from "../src/engine/config/mod.ts";
 import { checkpointMetadata, readTfjsLayersModel, writeSafetensors } from "../src/weights/mod.ts";
-import { readImage } from "../src/io/mod.ts";
 import { exportCommand } from "../src/commands/export_model.ts";
 import { zooExportCommand } from "../src/commands/zoo.ts";
 import { loadZooModel } from "../zoo/mod.ts";
@@ -18,6 +17,7 @@ import { importWeightsCommand } from "../src/commands/import_weights.ts";
 import { exportNetwork, kerasModelFromTrace, tfjsLayersFiles, traceNetwork } from "../src/export/mod.ts";
 import { MeshNet, type MeshNetOptions, ToyNet } from "../networks/mod.ts";
 import { assertNoTensorLeak, assertRejects } from "./_util.ts";
+import { loadWithTfjsLayers, maxAbsDiff, t1Block } from "./_export_models.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const BRAINCHOP = new URL("../../shared/data/brainchop/", import.meta.url);
@@ -30,37 +30,6 @@ const present = (() => {
 })();
 if (!present) console.warn(`brainchop export tests skipped: ${BRAINCHOP.pathname} is absent`);
 
-type Tfl = Awaited<ReturnType<typeof loadTfjsUnion>>;
-type LayersModel = Awaited<ReturnType<Tfl["loadLayersModel"]>>;
-
-/** tfjs-layers' own loader over a model.json on disk (shards concatenated as its http/file loaders do). */
-async function loadWithTfjsLayers(tfl: Tfl, modelJson: string, freeInput = false): Promise<LayersModel> {
-  const json = JSON.parse(await Deno.readTextFile(modelJson));
-  if (freeInput) {
-    const layers = json.modelTopology.model_config.config.layers;
-    const input = layers.find((l: { class_name: string }) => l.class_name === "InputLayer");
-    input.config.batch_input_shape = [null, null, null, null, input.config.batch_input_shape.at(-1)];
-  }
-  const folder = modelJson.slice(0, modelJson.lastIndexOf("/"));
-  const group = json.weightsManifest[0];
-  const shards = await Promise.all(group.paths.map((p: string) => Deno.readFile(join(folder, p))));
-  const bytes = new Uint8Array(shards.reduce((n: number, s: Uint8Array) => n + s.length, 0));
-  let offset = 0;
-  for (const s of shards) {
-    bytes.set(s, offset);
-    offset += s.length;
-  }
-  return await tfl.loadLayersModel(tfl.io.fromMemory({
-    modelTopology: json.modelTopology,
-    weightSpecs: group.weights,
-    weightData: bytes.buffer,
-  }));
-}
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-}
-
 Deno.test({
   name: "brainchop model5_gw_ae imported and exported back gives the original's logits in tfjs-layers (40³ T1 crop)",
   ignore: !present,
@@ -72,14 +41,7 @@ Deno.test({
     const lines = await exportCommand(checkpoint, { out: `${dir}/model5_tfjs`, format: "tfjs" });
     assert(lines[0].includes("10 Conv3D, 9 Activation; 5598 parameters"), lines.join("\n"));
 
-    // A real 40³ block from the middle of the conformed T1, min-max normalised as brainchop does.
-    const t1 = await readImage(new URL("t1_crop.nii.gz", BRAINCHOP).pathname);
-    const [nx, ny, nz] = t1.shape;
-    const x = tf.tidy(() => {
-      const volume = tf.tensor3d(Float32Array.from(t1.data as ArrayLike<number>), [nz, ny, nx]).transpose([2, 1, 0]);
-      const block = tf.slice(volume, [108, 108, 108], [40, 40, 40]);
-      return tf.div(tf.sub(block, block.min()), tf.sub(block.max(), block.min())).reshape([1, 40, 40, 40, 1]);
-    });
+    const x = await t1Block(new URL("t1_crop.nii.gz", BRAINCHOP).pathname); // a real 40³ block, min-max normalised
     const tfl = await loadTfjsUnion();
     const theirs = await loadWithTfjsLayers(tfl, original, true);
     const exported = await loadWithTfjsLayers(tfl, `${dir}/model5_tfjs/model.json`);

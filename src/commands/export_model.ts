@@ -1,6 +1,6 @@
 /**
- * `cli.ts export CHECKPOINT --network NAME [--format tfjs] --out DIR`: a trained (or imported) checkpoint as a
- * deployable model. The network is rebuilt from `--network` (else the checkpoint's `network` metadata), the
+ * `cli.ts export CHECKPOINT --network NAME [--format tfjs|onnx] --out DIR`: a trained (or imported) checkpoint as a
+ * deployable model (a tfjs layers-model folder, or `DIR/model.onnx`). The network is rebuilt from `--network` (else the checkpoint's `network` metadata), the
  * config (`-c config.ini`, else the one saved in the checkpoint: activation, initializers, `num_classes`) and
  * `--network-options` JSON; `numClasses` left unknown is read off the checkpoint (the variables whose shape
  * follows it). Every variable must come from the checkpoint.

@@ -1,6 +1,6 @@
 /**
  * `cli.ts zoo list | info ID | run ID INPUT… -o OUT | export ID OUT.safetensors`: the model zoo from the command
- * line (`export --format tfjs` writes a deployable model). `run` loads the entry once and segments every input (NIfTI files, DICOM folders, or folders of NIfTI
+ * line (`export --format tfjs|onnx` writes a deployable model). `run` loads the entry once and segments every input (NIfTI files, DICOM folders, or folders of NIfTI
  * files); each input's outputs are written only once all of them are computed, each file atomically.
  *
  * @module
@@ -208,7 +208,7 @@ export async function zooRunCommand(id: string, inputs: readonly string[], optio
 }
 
 /**
- * `zoo export ID OUT [--format safetensors|tfjs]`: the entry's weights under DSL names (a restore-initializer
+ * `zoo export ID OUT [--format safetensors|tfjs|onnx]`: the entry's weights under DSL names (a restore-initializer
  * source), or its network as a deployable model folder (the writer of `cli.ts export`).
  */
 export async function zooExportCommand(

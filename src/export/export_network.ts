@@ -1,7 +1,7 @@
 /**
  * Exporting a network with its variables for deployment, one entry point for `cli.ts export` and `cli.ts zoo
  * export`: trace once, translate, write. Formats: `tfjs` (a tfjs layers-model folder, loadable by
- * `tf.loadLayersModel` and brainchop).
+ * `tf.loadLayersModel` and brainchop) and `onnx` (`model.onnx` in the folder, for onnxruntime and the ONNX tools).
  *
  * @module
  */
@@ -10,9 +10,12 @@ import type { Layer, VariableStore } from "../dsl/mod.ts";
 import { traceNetwork } from "./trace.ts";
 import { kerasModelFromTrace } from "./keras.ts";
 import { writeTfjsLayersModel } from "./tfjs_files.ts";
+import { onnxModelFromTrace } from "./onnx.ts";
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic_write.ts";
 
 /** Export formats. */
-export const EXPORT_FORMATS = ["tfjs"] as const;
+export const EXPORT_FORMATS = ["tfjs", "onnx"] as const;
 /** One export format. */
 export type ExportFormat = typeof EXPORT_FORMATS[number];
 
@@ -32,7 +35,7 @@ export interface ExportOptions {
 /** What was written. */
 export interface ExportResult {
   readonly files: readonly string[];
-  /** Layers by class, e.g. `{ Conv3D: 10, Activation: 9 }`. */
+  /** Layers (tfjs) or ops (ONNX) by type, e.g. `{ Conv3D: 10, Activation: 9 }`. */
   readonly layerCounts: Readonly<Record<string, number>>;
   readonly parameters: number;
 }
@@ -59,6 +62,13 @@ export async function exportNetwork(
 ): Promise<ExportResult> {
   const trace = traceNetwork(network, store, options.traceShape);
   try {
+    if (options.format === "onnx") {
+      const onnx = onnxModelFromTrace(trace, { name: options.name });
+      await Deno.mkdir(options.out, { recursive: true });
+      const path = join(options.out, "model.onnx");
+      await writeFileAtomic(path, onnx.bytes);
+      return { files: [path], layerCounts: onnx.opCounts, parameters: onnx.parameters };
+    }
     const model = kerasModelFromTrace(trace, { name: options.name, inputShape: options.inputShape });
     const files = await writeTfjsLayersModel(options.out, model);
     const parameters = model.weights.reduce((n, w) => n + w.data.length, 0);

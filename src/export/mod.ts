@@ -1,6 +1,6 @@
 /**
  * Model export for deployment: a network with its variables traced into a kernel graph, translated into a Keras
- * model and written as a tfjs layers-model folder.
+ * model and written as a tfjs layers-model folder, or into an ONNX model.
  *
  * @example
  * ```ts
@@ -13,4 +13,5 @@
 export * from "./trace.ts";
 export * from "./keras.ts";
 export * from "./tfjs_files.ts";
+export * from "./onnx.ts";
 export * from "./export_network.ts";
