@@ -232,7 +232,7 @@ Deno.test("export rebuilds the network from the checkpoint's saved config, or fr
   assert(new TextDecoder().decode(ok.stdout).includes("exported toynet (4 classes)"));
   const bad = await cli(["export", `${dir}/ckpt.safetensors`, "--format", "pb", "--out", `${dir}/bad`]);
   assertEquals(bad.code, 1);
-  assert(new TextDecoder().decode(bad.stderr).includes(`export format "pb" is not supported (supported: tfjs)`));
+  assert(new TextDecoder().decode(bad.stderr).includes(`export format "pb" is not supported (supported: tfjs, onnx)`));
   store.dispose();
   await Deno.remove(dir, { recursive: true });
 });
