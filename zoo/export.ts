@@ -1,12 +1,10 @@
 /**
  * A zoo entry's weights as a NiftyTS checkpoint (safetensors, DSL variable names, network + options in the
- * metadata): a restore-initializer source (`restore_from` + `vars_to_restore`) for fine-tuning on one's own data;
- * or as a deployable model through the same writer as `cli.ts export` (`src/export`).
+ * metadata): a restore-initializer source (`restore_from` + `vars_to_restore`) for fine-tuning on one's own data.
  *
  * @module
  */
 import { checkpointMetadata, type NamedTensors, writeSafetensors } from "../src/weights/mod.ts";
-import { type ExportFormat, exportNetwork, type ExportResult } from "../src/export/mod.ts";
 import type { ZooModel } from "./model.ts";
 
 /** The entry's variables under their DSL names (`MeshNet/conv_0_relu/conv_/w` …). */
@@ -32,14 +30,4 @@ export async function exportZooCheckpoint(model: ZooModel, path: string): Promis
     },
   });
   await writeSafetensors(path, zooTensors(model), { metadata });
-}
-
-/** Writes the entry's network as a deployable model folder (see `src/export`), traced on a 16³ input. */
-export function exportZooModel(model: ZooModel, out: string, format: ExportFormat): Promise<ExportResult> {
-  return exportNetwork(model.network, model.store, {
-    format,
-    out,
-    traceShape: [1, 16, 16, 16, 1],
-    name: model.manifest.id,
-  });
 }

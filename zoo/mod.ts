@@ -26,7 +26,7 @@ export { loadZooModel } from "./load.ts";
 export { fetchZooFile, fetchZooModel, type FetchZooOptions } from "./fetch.ts";
 export { type NetworkOutput, runNetwork, type RunNetworkOptions } from "./infer.ts";
 export { keepLargestComponent } from "../src/evaluation/morphology.ts";
-export { exportZooCheckpoint, exportZooModel, zooTensors } from "./export.ts";
+export { exportZooCheckpoint, zooTensors } from "./export.ts";
 export { zooIdOfNetworkName, ZooNetwork, zooNetworkName } from "./network.ts";
 export {
   ZOO_CHECKPOINT_ITERATION,

@@ -10,11 +10,10 @@ import { readImage, writeNifti } from "../io/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { formatShard, resolveShard } from "../util/shard.ts";
 import { ZooShard } from "./zoo_shard.ts";
-import { parseExportFormat } from "../export/mod.ts";
+import { exportNetwork, parseExportFormat } from "../export/mod.ts";
 import {
   cachedState,
   exportZooCheckpoint,
-  exportZooModel,
   getZooEntry,
   loadZooModel,
   segmentImage,
@@ -221,7 +220,13 @@ export async function zooExportCommand(
   const model = await loadZooModel(id, options);
   try {
     if (exportFormat) {
-      const result = await exportZooModel(model, out, exportFormat);
+      // The writer of `cli.ts export`, traced on a 16³ input (MeshNet is fully convolutional).
+      const result = await exportNetwork(model.network, model.store, {
+        format: exportFormat,
+        out,
+        traceShape: [1, 16, 16, 16, 1],
+        name: id,
+      });
       return result.files.map((f) => `wrote ${f}`);
     }
     await exportZooCheckpoint(model, out);
