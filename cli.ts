@@ -16,6 +16,7 @@ import { demoCommand } from "./src/commands/demo.ts";
 import { writePngSliceDataset } from "./src/commands/demo_data.ts";
 import { evaluateCommand } from "./src/commands/evaluate.ts";
 import { mergeCommand } from "./src/commands/merge.ts";
+import { cvCommand } from "./src/commands/cv.ts";
 import { ACTIONS, applicationCommands, Interrupted, runActionCommand } from "./src/commands/run_action.ts";
 import { convertCommand, infoCommand, parseConvertFlags } from "./src/commands/info_convert.ts";
 import { getNetwork, networkNames } from "./networks/mod.ts";
@@ -244,6 +245,28 @@ for (const [command, application] of applicationCommands()) {
       runConfigured(action, overrides, { ...o, application })
     );
 }
+
+program.command("cv")
+  .description("k-fold cross-validation: train, infer, evaluate every fold; per-fold and summary CSVs (mean ± sd)")
+  .requiredOption("-c, --config <file>", "NiftyNet-style config (INI)")
+  .requiredOption("--folds <K>", "number of folds (at least 2)", positiveInt)
+  .option("-a, --application <name>", "segmentation, regression, classification … (default: the config's section)")
+  .option(
+    "--shard <i/n>",
+    "run only folds k with (k-1) mod n = i; default: from SLURM_ARRAY_TASK_ID/JOB_COMPLETION_INDEX",
+  )
+  .option("--summary-only", "only gather the finished folds into cv_folds.csv and cv_summary.csv")
+  .addOption(backendOption())
+  .argument("[overrides...]", "config overrides for every fold: --key value")
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(async (
+    overrides: string[],
+    o: { config: string; folds: number; application?: string; shard?: string; summaryOnly?: boolean; backend?: string },
+  ) => {
+    await startBackend(o.backend);
+    for (const line of await cvCommand({ ...o, overrides })) console.log(line);
+  });
 
 program.command("merge")
   .description("gather per-shard CSVs (inferred, evaluation, zoo tables) into one; check every subject is there once")

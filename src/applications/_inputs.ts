@@ -9,6 +9,7 @@ import type { InputConfig, NiftyConfig } from "../engine/config/mod.ts";
 import {
   findSectionFiles,
   type InputSectionOptions,
+  loadOrCreateFoldSplit,
   loadOrCreateSplit,
   matchSubjects,
   parseSplit,
@@ -25,7 +26,7 @@ import type { HonouredKeys } from "../engine/honoured_keys.ts";
  * reads every format itself), so the key is accepted whatever it names.
  */
 export const INPUT_HONOURED_KEYS: HonouredKeys = {
-  SYSTEM: ["dataset_split_file"],
+  SYSTEM: ["dataset_split_file", "fold"],
   TRAINING: ["exclude_fraction_for_validation", "exclude_fraction_for_inference"],
   INPUT: [
     "csv_file",
@@ -155,8 +156,9 @@ export interface SubjectsForOptions {
 
 /**
  * Subjects of the given phases: the roles' sections are listed and matched by subject id; the split comes from
- * `dataset_split_file` (made with the exclude fractions when absent and the action trains). Subjects absent from
- * an existing split file count as `inference` (new cases to segment).
+ * `dataset_split_file` (made with the exclude fractions when absent and the action trains, or a `fold` is set;
+ * with `fold = k/K` the fold's split beside it). Subjects absent from an existing split file count as `inference`
+ * (new cases to segment).
  */
 export async function subjectsFor(
   config: NiftyConfig,
@@ -180,12 +182,15 @@ export async function subjectsFor(
   const path = config.system.dataset_split_file;
   const ids = all.map((s) => s.id);
   let split: ReadonlyMap<string, Phase>;
-  if (options.createSplit) {
+  const fold = config.system.fold;
+  if (options.createSplit || fold) {
     await Deno.mkdir(dirname(path), { recursive: true });
     split = await loadOrCreateSplit(path, ids, {
       excludeFractionForValidation: config.training.exclude_fraction_for_validation,
       excludeFractionForInference: config.training.exclude_fraction_for_inference,
     });
+    // Cross-validation: the fold's own split (validation = fold k), dealt from the base split and kept beside it.
+    if (fold) split = await loadOrCreateFoldSplit(path, split, fold);
   } else if (await exists(path)) {
     split = parseSplit(await Deno.readTextFile(path), path);
   } else {
@@ -207,8 +212,8 @@ export async function trainingSubjects(config: NiftyConfig, roles: Roles): Promi
 }
 
 /**
- * The subjects inference (and evaluation) runs on: `dataset_to_infer` when set; otherwise the `inference` subjects
- * of the split, or every subject when the split marks none.
+ * The subjects inference (and evaluation) runs on: `dataset_to_infer` when set (with `fold`: `validation` unless
+ * set); otherwise the `inference` subjects of the split, or every subject when the split marks none.
  */
 export async function inferenceSubjects(
   config: NiftyConfig,
@@ -217,7 +222,8 @@ export async function inferenceSubjects(
 ): Promise<
   SubjectRecord[]
 > {
-  const chosen = config.inference.dataset_to_infer;
+  // A cross-validation fold infers its validation subjects unless told otherwise.
+  const chosen = config.inference.dataset_to_infer || (config.system.fold ? "validation" : "");
   if (chosen) return await subjectsFor(config, roles, { required, phases: [chosen], createSplit: false });
   const marked = await subjectsFor(config, roles, { required, phases: ["inference"], createSplit: false });
   if (marked.length) return marked;

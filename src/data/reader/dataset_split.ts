@@ -102,6 +102,48 @@ export function parseFold(text: string): { fold: number; folds: number } {
   return { fold, folds };
 }
 
+/** The folder of fold `k/K` inside `model_dir`: `fold_k_of_K`. */
+export function foldDirName(text: string): string {
+  const { fold, folds } = parseFold(text);
+  return `fold_${fold}_of_${folds}`;
+}
+
+/** The split file of fold `k/K` beside `dataset_split_file`: `dataset_split_fold_k_of_K.csv`. */
+export function foldSplitPath(datasetSplitFile: string, text: string): string {
+  const dot = datasetSplitFile.lastIndexOf(".");
+  const slash = datasetSplitFile.lastIndexOf("/");
+  const stem = dot > slash ? datasetSplitFile.slice(0, dot) : datasetSplitFile;
+  return `${stem}_${foldDirName(text)}${dot > slash ? datasetSplitFile.slice(dot) : ".csv"}`;
+}
+
+/**
+ * The split of fold `k/K`: read from its file ({@link foldSplitPath}) when present (every subject of `base` must
+ * have a row), otherwise {@link kFoldSplit} of `base` (seed 0, so every machine and every re-run deals the same
+ * folds), written there atomically. Every fold derives from the same base split, so the K validation sets
+ * partition the non-inference subjects.
+ */
+export async function loadOrCreateFoldSplit(
+  datasetSplitFile: string,
+  base: DatasetSplit,
+  text: string,
+): Promise<DatasetSplit> {
+  const path = foldSplitPath(datasetSplitFile, text);
+  if (await exists(path)) {
+    const split = parseSplit(await Deno.readTextFile(path), path);
+    const missing = [...base.keys()].filter((s) => !split.has(s));
+    if (missing.length > 0) {
+      throw new Error(
+        `fold split "${path}" has no row for subject "${missing[0]}"` +
+          (missing.length > 1 ? ` (and ${missing.length - 1} more)` : "") + `; delete it to deal the folds again`,
+      );
+    }
+    return split;
+  }
+  const split = kFoldSplit(base, { ...parseFold(text), seed: 0 });
+  await writeTextAtomic(path, formatSplit(split));
+  return split;
+}
+
 /**
  * K-fold cross-validation: subjects not marked `inference` in `base` are shuffled with the seed and dealt into
  * K folds of near-equal size; fold k (1-based) is validation, the others training. Inference rows stay.

@@ -13,14 +13,16 @@
  *   `--section.key value` (NiftyTS) also reaches input sections.
  * - Relative paths: `model_dir`, `csv_file`, `path_to_search` and `restore_from` resolve against the config file's
  *   folder (`model_dir` defaults to `<config folder>/model`, NiftyNet's parser); `dataset_split_file`,
- *   `histogram_ref_file`, `save_seg_dir` and `save_csv_dir` against `model_dir` (NiftyNet's config spec).
+ *   `histogram_ref_file`, `save_seg_dir` and `save_csv_dir` against `model_dir` (NiftyNet's config spec). With
+ *   `fold = k/K`, `model_dir` becomes `<model_dir>/fold_k_of_K` and everything but `dataset_split_file` follows it.
  * - A key we do not support yet fails when set to anything but its default.
  *
  * @module
  */
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "../../deps.ts";
 import { closestMatch } from "../../util/suggest.ts";
+import { foldDirName } from "../../data/reader/dataset_split.ts";
 import { type IniEntry, parseIni } from "./ini.ts";
 import {
   type AnyKeySpec,
@@ -248,11 +250,15 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Nif
   // Paths.
   const system = values.SYSTEM as SystemConfig;
   system.model_dir = system.model_dir ? resolvePath(system.model_dir, configDir) : resolve(configDir, "model");
+  // A cross-validation fold keeps its checkpoints, logs and outputs in <model_dir>/fold_k_of_K; the dataset split
+  // (shared by every fold) stays in model_dir.
+  const sharedDir = system.model_dir;
+  if (system.fold) system.model_dir = join(sharedDir, foldDirName(system.fold));
   const modelDir = system.model_dir;
   const resolveIn = (table: Record<string, AnyKeySpec>, v: Record<string, unknown>) => {
     for (const [key, spec] of Object.entries(table)) {
       if (!spec.relativeTo || key === "model_dir") continue;
-      const base = spec.relativeTo === "config" ? configDir : modelDir;
+      const base = spec.relativeTo === "config" ? configDir : key === "dataset_split_file" ? sharedDir : modelDir;
       if (spec.kind === "path" && v[key]) v[key] = resolvePath(v[key] as string, base);
       if (spec.kind === "paths") v[key] = (v[key] as string[]).map((p) => resolvePath(p, base));
     }
@@ -515,7 +521,11 @@ export function nonDefaultSettings(config: NiftyConfig): string[] {
       // Paths were resolved on parsing; compare with the default resolved the same way.
       if (key === "model_dir") def = resolve(config.configDir, "model");
       else if (spec.kind === "path" && spec.default) {
-        def = resolve(spec.relativeTo === "model" ? config.system.model_dir : config.configDir, spec.default);
+        // With a fold, model_dir is <model_dir>/fold_k_of_K but the dataset split stays in the shared folder.
+        const modelDir = key === "dataset_split_file" && config.system.fold
+          ? dirname(config.system.model_dir)
+          : config.system.model_dir;
+        def = resolve(spec.relativeTo === "model" ? modelDir : config.configDir, spec.default);
       }
       if (JSON.stringify(values[key]) !== JSON.stringify(def)) out.push(`${name}.${key}`);
     }

@@ -161,7 +161,22 @@ export const SYSTEM_KEYS = {
     help: "NiftyTS: infer/evaluate only this shard's subjects, i/n with 0 <= i < n (see deploy/README.md)",
     extension: true,
   } as KeySpec<string>,
+  fold: {
+    kind: "string",
+    default: "",
+    schema: z.string().refine((v) => v === "" || isFold(v), {
+      message: "expected k/K with 1 <= k <= K and K >= 2, e.g. 2/5",
+    }),
+    help: "NiftyTS: cross-validation fold k/K: fold k of the split's non-inference subjects validates, the others " +
+      "train; outputs go to <model_dir>/fold_k_of_K (see the cv command)",
+    extension: true,
+  } as KeySpec<string>,
 };
+
+function isFold(text: string): boolean {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  return !!m && Number(m[2]) >= 2 && Number(m[1]) >= 1 && Number(m[1]) <= Number(m[2]);
+}
 
 function isShard(text: string): boolean {
   const [i, n] = text.split("/").map(Number);
