@@ -133,3 +133,22 @@ Deno.test("Containerfile pins the Deno version CI runs, installs libdnnl2 and ca
     assert((await Deno.stat(`${ROOT}${path}`).catch(() => undefined)) !== undefined, `COPY source ${path} exists`);
   }
 });
+
+Deno.test("cross-validation recipes: cv.sbatch runs cv with --folds = the array size; the cv Job runs one fold per index", async () => {
+  const task = { SLURM_ARRAY_TASK_ID: "1", SLURM_ARRAY_TASK_COUNT: "5", NIFTYTS: "echo", PATH: Deno.env.get("PATH")! };
+  const script = `${DEPLOY}slurm/cv.sbatch`;
+  const plain = await run("bash", [script], { ...task, CONFIG: "/study/config.ini", MODEL_DIR: "/scratch/cv" });
+  assertEquals(plain.code, 0, plain.stderr);
+  assert(plain.stdout.endsWith("\ncv -c /study/config.ini --folds 5 --model_dir /scratch/cv\n"), plain.stdout);
+  const twoPerTask = await run("bash", [script], { ...task, CONFIG: "c.ini", FOLDS: "10" });
+  assert(twoPerTask.stdout.endsWith("\ncv -c c.ini --folds 10\n"), twoPerTask.stdout);
+  const { SLURM_ARRAY_TASK_COUNT: _, ...noArray } = task;
+  const outside = await run("bash", [script], { ...noArray, CONFIG: "c.ini" });
+  assert(outside.code !== 0 && outside.stderr.includes("set FOLDS"), outside.stderr);
+
+  const { parse } = await loadYaml();
+  const job = parse(await Deno.readTextFile(`${DEPLOY}kubernetes/cv-job.yaml`));
+  const args: string[] = job.spec.template.spec.containers[0].args;
+  assertEquals(args[0], "cv");
+  assertEquals(args[args.indexOf("--folds") + 1], String(job.spec.completions), "one fold per index");
+});
