@@ -69,7 +69,7 @@ Deno.test("input sections find files by contains/not_contains, write csv_file an
     () => findSectionFiles("X", { pathToSearch: [dir], filenameContains: ["zzz"] }),
     "input section [X]: no image",
   );
-  await assertRejects(() => findSectionFiles("Y", {}), "neither csv_file nor path_to_search");
+  await assertRejects(() => findSectionFiles("Y", {}), "neither csv_file, csv_data_file nor path_to_search");
 });
 
 Deno.test("subjects are matched across modalities and a missing modality names subject and section", () => {

@@ -54,6 +54,8 @@ export type Roles = Readonly<Record<string, readonly string[]>>;
 export function sectionOptions(section: InputConfig): InputSectionOptions {
   return {
     csvFile: section.csv_file || undefined,
+    csvDataFile: section.csv_data_file || undefined,
+    toOhe: section.to_ohe,
     pathToSearch: section.path_to_search,
     filenameContains: section.filename_contains,
     filenameNotContains: section.filename_not_contains,
@@ -178,6 +180,7 @@ export async function subjectsFor(
       }
     }
   }
+  requireCsvRows(config, lists, needed);
   const all = matchSubjects(lists, { required: [...needed] });
   const path = config.system.dataset_split_file;
   const ids = all.map((s) => s.id);
@@ -198,6 +201,26 @@ export async function subjectsFor(
   }
   const phaseOf = (id: string): Phase => split.get(id) ?? (options.createSplit ? "training" : "inference");
   return all.filter((s) => options.phases.includes(phaseOf(s.id)));
+}
+
+/**
+ * Every subject the required image sections list must have a row in each required `csv_data_file` section; the
+ * error names the file, the section and the subjects.
+ */
+function requireCsvRows(config: NiftyConfig, lists: Record<string, Map<string, string>>, needed: Set<string>): void {
+  const imageSections = [...needed].filter((n) => lists[n] && !config.inputs[n].csv_data_file);
+  for (const n of needed) {
+    const file = config.inputs[n].csv_data_file;
+    if (!file || !lists[n]) continue;
+    const ids = new Set(imageSections.flatMap((s) => [...lists[s].keys()]));
+    const missing = [...ids].filter((id) => !lists[n].has(id)).sort();
+    if (missing.length) {
+      throw new Error(
+        `csv_data_file "${file}" (input section [${n}]) has no row for subject "${missing[0]}"` +
+          (missing.length > 1 ? ` (and ${missing.length - 1} more: ${missing.slice(1, 4).join(", ")}…)` : ""),
+      );
+    }
+  }
 }
 
 /** The `training` subjects of the split (made when absent), every role required; none is an error. */

@@ -1,8 +1,8 @@
 /**
  * NiftyNet's classification application (`net_classify`, section `[CLASSIFICATION]`): one class per image.
  *
- * - Roles: `image`, `label` (the class: a one-voxel image, or a label image whose value at the window centre is
- *   the window's class), `sampler`, `inferred`.
+ * - Roles: `image`, `label` (the class: a one-voxel image, a label image whose value at the window centre is
+ *   the window's class, or a `csv_data_file` section with one class per subject), `sampler`, `inferred`.
  * - Training: windows from `window_sampling` (`resize` gives one whole-image window per subject); the network
  *   returns `[batch, num_classes]` logits; `loss_type` CrossEntropy (default).
  * - Inference: windows of each subject (resize: one; otherwise the grid), class probabilities averaged per
@@ -24,7 +24,13 @@ import {
   registerApplication,
 } from "../engine/application.ts";
 import type { NiftyConfig } from "../engine/config/mod.ts";
-import { ClassificationAggregator, findSectionFiles, type SamplerSpec, writeClassificationCsv } from "../data/mod.ts";
+import {
+  ClassificationAggregator,
+  findSectionFiles,
+  readCsvData,
+  type SamplerSpec,
+  writeClassificationCsv,
+} from "../data/mod.ts";
 import { readImage } from "../io/mod.ts";
 import { getMetric } from "../evaluation/mod.ts";
 import { exists } from "../data/_files.ts";
@@ -72,6 +78,8 @@ export const CLASSIFICATION_HONOURED_KEYS: HonouredKeys = composeKeys([
   EVALUATION_CSV_HONOURED_KEYS,
   // `inferred.csv` in save_seg_dir (inference and evaluation); evaluateClasses.
   { INFERENCE: ["save_seg_dir"], EVALUATION: ["evaluations"] },
+  // Class labels per subject from a CSV (the label section).
+  { INPUT: ["csv_data_file", "to_ohe"] },
   {
     // Not yet: `inferred` (the evaluation reads `<save_seg_dir>/inferred.csv`, never that section).
     CLASSIFICATION: ["image", "label", "sampler", "num_classes", "output_prob", "label_normalisation"],
@@ -114,6 +122,7 @@ export const classificationApplication: Application = {
     };
     if (context.action === "train") {
       requireRoles(config, roles, { needed: ["label"], why: "for training" });
+      await checkCsvClasses(config, roles.label[0], v.num_classes);
       const training = await trainingSubjects(config, roles);
       const preprocess = await loadPreprocessing(config, {
         roles,
@@ -197,7 +206,47 @@ export const classificationApplication: Application = {
   },
 };
 
-/** Compares inferred classes with the label images' classes over all subjects. */
+/**
+ * A `csv_data_file` label section must give every subject a class in [0, num_classes): one integer column, or a
+ * one-hot vector (`to_ohe`) of num_classes values. The error names the file, the subject and the value.
+ */
+async function checkCsvClasses(config: NiftyConfig, section: string, numClasses: number): Promise<void> {
+  const input = config.inputs[section];
+  if (!input?.csv_data_file) return;
+  const data = await readCsvData(input.csv_data_file, { toOhe: input.to_ohe });
+  const file = `csv_data_file "${data.path}" (input section [${section}])`;
+  if (input.to_ohe) {
+    if (data.dims !== numClasses) {
+      throw new Error(
+        `${file}: to_ohe gives ${data.dims} classes (${data.classes?.join(", ")}) but num_classes is ${numClasses}`,
+      );
+    }
+    return;
+  }
+  if (data.dims !== 1) {
+    throw new Error(`${file}: a class label is one value per subject, the file has ${data.dims} value columns`);
+  }
+  for (const [id, [value]] of data.values) {
+    if (!(Number.isInteger(value) && value >= 0 && value < numClasses)) {
+      throw new Error(`${file}: subject "${id}" has class ${value}; expected an integer in [0, ${numClasses})`);
+    }
+  }
+}
+
+/** The class of one subject from a label section: its `csv_data_file` row, or the label image's centre voxel. */
+async function referenceClass(config: NiftyConfig, section: string, id: string, path: string): Promise<number> {
+  const input = config.inputs[section];
+  if (input.csv_data_file) {
+    const values = (await readCsvData(input.csv_data_file, { toOhe: input.to_ohe })).values.get(id)!;
+    return values.length === 1 ? values[0] : values.indexOf(Math.max(...values));
+  }
+  const image = await readImage(path);
+  const data = image.data as ArrayLike<number>;
+  const [x, y, z] = image.shape;
+  return Number(data[Math.floor(x / 2) + x * (Math.floor(y / 2) + y * Math.floor(z / 2))]);
+}
+
+/** Compares inferred classes with the label images' (or label CSV's) classes over all subjects. */
 async function evaluateClasses(config: NiftyConfig, v: ClassificationValues): Promise<void> {
   const evaluations = config.evaluation.evaluations;
   if (!evaluations.length) throw new Error(`"${config.source}": [EVALUATION] evaluations is empty`);
@@ -214,10 +263,7 @@ async function evaluateClasses(config: NiftyConfig, v: ClassificationValues): Pr
   for (const [id, values] of [...rows].sort(([a], [b]) => a < b ? -1 : 1)) {
     const ref = refs.get(id);
     if (!ref) continue;
-    const image = await readImage(ref);
-    const data = image.data as ArrayLike<number>;
-    const [x, y, z] = image.shape;
-    truth.push(Number(data[Math.floor(x / 2) + x * (Math.floor(y / 2) + y * Math.floor(z / 2))]));
+    truth.push(await referenceClass(config, v.label[0], id, ref));
     const best = values.length === 1 ? values[0] : values.indexOf(Math.max(...values));
     predicted.push(best);
     scores.push(values.length > 1 ? values[values.length - 1] : values[0]);

@@ -7,11 +7,16 @@
 import type { InterpOrder } from "../../geometry/resample.ts";
 import type { SubjectId } from "../types.ts";
 import { exists, joinPath, parseCsvRows, writeTextAtomic } from "../_files.ts";
+import { readCsvData } from "./csv_data.ts";
 
 /** One input section, e.g. `[T1]` or `[label]`. Field names mirror NiftyNet's INI keys. */
 export interface InputSectionOptions {
   /** INI `csv_file`: a headerless `subject_id,path` list; read when it exists, written after a search otherwise. */
   csvFile?: string;
+  /** INI `csv_data_file`: values per subject instead of images (see `csv_data.ts`). */
+  csvDataFile?: string;
+  /** INI `to_ohe`: one-hot encode a single-column `csv_data_file`. */
+  toOhe?: boolean;
   /** INI `path_to_search` (comma-separated folders; searched non-recursively, as NiftyNet). */
   pathToSearch?: readonly string[];
   /** INI `filename_contains`: a file is taken only when its name contains every keyword. */
@@ -72,15 +77,21 @@ export function parseSubjectCsv(text: string, csvPath: string): Map<SubjectId, s
 
 /**
  * Finds a section's files: reads its `csv_file` when that exists, otherwise lists `path_to_search` and keeps the
- * matching image files (then writes the list to `csv_file` when one is named). Returns subject id → path.
+ * matching image files (then writes the list to `csv_file` when one is named). Returns subject id → path. A
+ * `csv_data_file` section maps each subject of the table to the table itself.
  */
 export async function findSectionFiles(name: string, section: InputSectionOptions): Promise<Map<SubjectId, string>> {
+  if (section.csvDataFile) {
+    // Values, not images: every subject of the table "is" in the file (the loader reads its row).
+    const data = await readCsvData(section.csvDataFile, { toOhe: section.toOhe });
+    return new Map([...data.values.keys()].map((id) => [id, section.csvDataFile!]));
+  }
   if (section.csvFile && await exists(section.csvFile)) {
     return parseSubjectCsv(await Deno.readTextFile(section.csvFile), section.csvFile);
   }
   const folders = (section.pathToSearch ?? []).filter((p) => p.length > 0);
   if (folders.length === 0) {
-    throw new Error(`input section [${name}]: neither csv_file nor path_to_search is set`);
+    throw new Error(`input section [${name}]: neither csv_file, csv_data_file nor path_to_search is set`);
   }
   const out = new Map<SubjectId, string>();
   for (const folder of folders) {

@@ -18,6 +18,7 @@ import { affineMaxDiff, voxelSizes } from "../../geometry/affine.ts";
 import { type ChannelVolume, type Spatial3, stackChannels, type SubjectId } from "../types.ts";
 import type { InputSectionOptions } from "./input_section.ts";
 import type { SubjectRecord } from "./subjects.ts";
+import { csvDataImage, readCsvData } from "./csv_data.ts";
 
 /** Everything needed to put a result computed on the loaded grid back onto the file's own grid. */
 export interface ImageGeometry {
@@ -196,7 +197,10 @@ export class SubjectLoader {
           throw new Error(`subject "${rec.id}" has no file in input section [${name}] (role "${role}")`);
         }
         this.#reads++;
-        const image = await read(path);
+        const section = this.#options.sections[name];
+        const image = section.csvDataFile
+          ? csvDataImage(await readCsvData(section.csvDataFile, { toOhe: section.toOhe }), rec.id)
+          : await read(path);
         for (const w of image.warnings ?? []) console.warn(`warning: ${w}`);
         let conformed: ReturnType<typeof conformImage>;
         try {

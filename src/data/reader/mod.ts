@@ -7,3 +7,4 @@ export * from "./input_section.ts";
 export * from "./subjects.ts";
 export * from "./dataset_split.ts";
 export * from "./loader.ts";
+export * from "./csv_data.ts";

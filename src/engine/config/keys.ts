@@ -387,11 +387,12 @@ export const EVALUATION_KEYS = {
 /** Keys of an input source section (any section that is not a system or application section). */
 export const INPUT_KEYS = {
   csv_file: path("", "config", "subject,path list (read when it exists, written after a search otherwise)"),
-  csv_data_file: {
-    ...path("", "config", "CSV of values per subject"),
-    unsupported: unlessDefault("", "csv_data_file"),
-  } as KeySpec<string>,
-  to_ohe: bool(false, "one-hot encode csv_data_file", { unsupported: unlessDefault(false, "to_ohe") }),
+  csv_data_file: path(
+    "",
+    "config",
+    "values per subject instead of images: headerless subject_id,value[,value…] rows (classification labels)",
+  ),
+  to_ohe: bool(false, "one-hot encode a one-column csv_data_file over its distinct values"),
   path_to_search: paths("config", "folders searched for images"),
   filename_contains: strs([], "file name keywords (all must appear)"),
   filename_not_contains: strs([], "file name keywords that exclude a file"),
