@@ -119,3 +119,44 @@ Deno.test("csv_data_file in a classification run: a missing subject and a class 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("regression from csv_data_file: one value per subject learned from image brightness (held-out mse << variance)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "data"), { recursive: true });
+    const rng = new RandomStream(17);
+    const rows: string[] = [];
+    const targets: number[] = [];
+    for (let k = 0; k < 16; k++) {
+      const id = `case${String(k).padStart(2, "0")}`;
+      const target = 1 + 2 * rng.uniform();
+      const data = Float32Array.from({ length: 36 }, () => target / 3 + 0.02 * rng.normal());
+      await writeNifti(join(dir, "data", `${id}_img.nii.gz`), testImage(data, [6, 6, 1]));
+      rows.push(`${id},${target}\n`);
+      targets.push(target);
+    }
+    await Deno.writeTextFile(join(dir, "age.csv"), rows.join(""));
+    const config = await writeConfig(dir, {
+      images: { path_to_search: "data", filename_contains: "img", spatial_window_size: "(6, 6, 1)" },
+      age: { csv_data_file: "age.csv" },
+      SYSTEM: { model_dir: "model", random_seed: 5 },
+      NETWORK: { name: PLUGIN, batch_size: 4, window_sampling: "resize" },
+      TRAINING: { max_iter: 150, save_every_n: 0, lr: 0.05, loss_type: "L2Loss", exclude_fraction_for_inference: 0.25 },
+      EVALUATION: { evaluations: "mse,mae" },
+      REGRESSION: { image: "images", output: "age" },
+    });
+    const log = () => {};
+    await runAction("train", config, [], { log, handleSignals: false });
+    await runAction("infer", config, [], { log });
+    assertEquals((await inferredRows(dir)).length, 4);
+    await runAction("evaluate", config, [], { log });
+    const [header, row] = await evaluationRows(dir);
+    assertEquals(header, "subject_id,label,mse,mae");
+    const mse = Number(row.split(",")[2]);
+    const mean = targets.reduce((a, b) => a + b, 0) / targets.length;
+    const variance = targets.reduce((a, b) => a + (b - mean) ** 2, 0) / targets.length;
+    if (!(mse < variance / 10)) throw new Error(`held-out mse ${mse} is not << the targets' variance ${variance}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -6,12 +6,14 @@
  *   regression `loss_type` (default `L2Loss`); `loss_border` voxels on each side are left out of the loss.
  * - Inference: grid windows aggregated per subject, written as float32 NIfTI on the image's original grid.
  * - Evaluation: regression metrics (`mse`, `mae`, `psnr` …) against the output section.
+ * - With a `csv_data_file` output section: one value vector per subject instead (`_subject_values.ts`).
  *
  * @module
  */
 import { tf } from "../deps.ts";
 import { type Application, registerApplication } from "../engine/application.ts";
 import { sectionValues } from "./_inputs.ts";
+import { csvDataSection, subjectValuesRun } from "./_subject_values.ts";
 import { configuredLoss } from "./_plugins.ts";
 import { WINDOW_APP_HONOURED_KEYS, windowAppRun } from "./_window_app.ts";
 import { EVALUATE_IMAGES_HONOURED_KEYS, evaluateImages } from "./_evaluate_images.ts";
@@ -31,6 +33,8 @@ export const REGRESSION_HONOURED_KEYS: HonouredKeys = composeKeys([
   WINDOW_APP_HONOURED_KEYS,
   EVALUATE_IMAGES_HONOURED_KEYS,
   { REGRESSION: ["image", "output", "weight", "sampler", "inferred", "loss_border"] },
+  // Per-subject targets from a CSV (the output section; see _subject_values.ts).
+  { INPUT: ["csv_data_file", "to_ohe"] },
 ]);
 
 /** The regression application. */
@@ -42,6 +46,8 @@ export const regressionApplication: Application = {
   honouredKeys: REGRESSION_HONOURED_KEYS,
   async setup(config, context) {
     const v = sectionValues(config, "REGRESSION", { application: "regression" });
+    // One target vector per subject from a csv_data_file (NiftyNet's CSV reader) instead of target images.
+    if (csvDataSection(config, v.output)) return await subjectValuesRun(config, context);
     const loss = context.action === "train" ? await configuredLoss(config, "regression") : undefined;
     return await windowAppRun(config, context, {
       roleKeys: ["image", "output", "weight", "sampler"],

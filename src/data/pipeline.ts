@@ -41,10 +41,12 @@ export type SamplerSpec =
 
 /**
  * Data added to every window after sampling: the class a (detached) label volume gives the window
- * (classification), or a random vector (a GAN's noise), drawn from the visit's stream.
+ * (classification), the values of a one-voxel (detached) volume (a subject's `csv_data_file` row, regression
+ * targets), or a random vector (a GAN's noise), drawn from the visit's stream.
  */
 export type WindowAddition =
   | { readonly kind: "class"; readonly role: string }
+  | { readonly kind: "values"; readonly role: string }
   | { readonly kind: "noise"; readonly role: string; readonly size: number };
 
 /** A window pipeline as plain, structured-clonable data. */
@@ -140,6 +142,11 @@ function* withAddition(
     const label = volumes[addition.role];
     if (!label) {
       yield w;
+      continue;
+    }
+    if (addition.kind === "values") {
+      const values = Float32Array.from(label.data);
+      yield { ...w, data: { ...w.data, [addition.role]: { data: values, shape: [1, 1, 1], channels: values.length } } };
       continue;
     }
     const value = Float32Array.of(classOf(label, w));

@@ -390,7 +390,7 @@ export const INPUT_KEYS = {
   csv_data_file: path(
     "",
     "config",
-    "values per subject instead of images: headerless subject_id,value[,value…] rows (classification labels)",
+    "values per subject instead of images: headerless subject_id,value[,value…] rows (classes, regression targets)",
   ),
   to_ohe: bool(false, "one-hot encode a one-column csv_data_file over its distinct values"),
   path_to_search: paths("config", "folders searched for images"),
