@@ -19,8 +19,11 @@ import { engine } from "npm:@tensorflow/tfjs-core@4.22.0";
 
 // The cpu backend greets Node-like runtimes with an advert for tfjs-node on first use; tfjs-node is a native addon
 // we cannot use under Deno, so mark the greeting as done (on the instance the engine actually uses).
-const initialBackend = engine().backend as { firstUse?: boolean };
-if ("firstUse" in initialBackend) initialBackend.firstUse = false;
+// Only under Deno: in a browser, asking for the backend here would start WebGL in every page that imports a schema.
+if ("Deno" in globalThis) {
+  const initialBackend = engine().backend as { firstUse?: boolean };
+  if ("firstUse" in initialBackend) initialBackend.firstUse = false;
+}
 
 /** Backends beyond cpu load on demand, so a missing one costs nothing until it is asked for. */
 export const backendLoaders: Readonly<Record<string, () => Promise<unknown>>> = {
@@ -39,6 +42,8 @@ export { encode as encodePng } from "npm:fast-png@8.0.0";
 export { decode as decodePng } from "npm:fast-png@8.0.0";
 export { decode as decodeTiff } from "npm:tiff@7.1.3";
 export { default as jpegJs } from "npm:jpeg-js@0.4.4";
+// gzip in memory, portable (browsers; under Deno the file readers stream through node:zlib).
+export { Gunzip as GunzipStream } from "npm:fflate@0.8.3";
 // NIfTI header parsing (issue 3, src/io).
 export * as niftiReader from "npm:nifti-reader-js@0.8.0";
 // DICOM parsing (issue 3, src/io).
@@ -47,5 +52,8 @@ export { default as dicomParser } from "npm:dicom-parser@1.8.21";
 /** The full tfjs union (layers API included), for loading Keras/tfjs layers-models with tfjs's own code. */
 export const loadTfjsUnion = (): Promise<typeof import("npm:@tensorflow/tfjs@4.22.0")> =>
   import("npm:@tensorflow/tfjs@4.22.0");
+/** The NiiVue viewer (WebGL2; browsers only), loaded by the web app's page. */
+export const loadNiivue = (): Promise<typeof import("npm:@niivue/niivue@0.69.0")> =>
+  import("npm:@niivue/niivue@0.69.0");
 // Config validation (issue 7, src/engine/config): typed, validated config objects.
 export { z } from "npm:zod@4.6.7";

@@ -1,7 +1,7 @@
 /**
  * Backend selection in a browser: `webgl` (default), `webgpu`, `wasm` or `cpu`, with NiftyTS's kernel and gradient
  * fixes installed after the switch (as `useBackend` does under Deno). The wasm binaries are fetched from
- * `wasmPaths` (default `./tfjs-backend-wasm/` next to the page; `cli.ts serve` serves them there).
+ * `wasmPaths` (default `/tfjs-backend-wasm/` at the page's origin, where `cli.ts serve` serves them).
  *
  * @module
  */
@@ -26,7 +26,7 @@ async function start(name: BrowserBackend, options: BrowserBackendOptions): Prom
   if (tf.getBackend() === name) return;
   const loaded = await backendLoaders[name]() as { setWasmPaths?: (prefix: string) => void };
   if (name === "wasm") {
-    loaded.setWasmPaths?.(options.wasmPaths ?? new URL("./tfjs-backend-wasm/", globalThis.location?.href).href);
+    loaded.setWasmPaths?.(options.wasmPaths ?? new URL("/tfjs-backend-wasm/", globalThis.location?.href).href);
   }
   let ok = false;
   try {

@@ -11,7 +11,7 @@ export { ZOO_ENTRIES } from "../zoo/entries.ts";
 export { getZooEntry, zooIds } from "../zoo/registry.ts";
 export { type ZooModel, zooModelFromLayers, zooNetwork } from "../zoo/model.ts";
 export { fetchZooFile, fetchZooModel, type FetchZooOptions } from "../zoo/fetch.ts";
-export { type NetworkOutput, runNetwork, type RunNetworkOptions } from "../zoo/infer.ts";
+export { type NetworkOutput, runNetwork, runNetworkAsync, type RunNetworkOptions } from "../zoo/infer.ts";
 export { keepLargestComponent } from "../src/evaluation/morphology.ts";
 export { zooTensors } from "../zoo/export.ts";
 export {
@@ -19,7 +19,9 @@ export {
   type LabelVolume,
   MIN_FIELD_OF_VIEW_MM,
   segmentConformed,
+  segmentConformedAsync,
   segmentImage,
+  segmentImageAsync,
   type SegmentOptions,
   type SegmentResult,
   volumesCsv,

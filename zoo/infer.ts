@@ -19,7 +19,12 @@
  */
 import { tf } from "../src/deps.ts";
 import { applyNetwork, FunctionLayer } from "../src/dsl/mod.ts";
-import { normalizedChainLabels, type NormalizedLayer, predictVolume } from "../src/inference/mod.ts";
+import {
+  normalizedChainLabels,
+  type NormalizedLayer,
+  predictVolume,
+  predictVolumeAsync,
+} from "../src/inference/mod.ts";
 import type { EltwiseOp } from "../src/kernels/fast/mod.ts";
 import type { ZooModel } from "./model.ts";
 
@@ -161,6 +166,33 @@ function streamedLabels(
     const { data } = predictVolume(model.network, model.store, input, { output: "labels" });
     options.onStage?.(stageCount, stageCount);
     return Uint8Array.from(data);
+  } finally {
+    input.dispose();
+  }
+}
+
+/**
+ * {@link runNetwork} on every backend: cpu and wasm run it as is; device backends (webgl and webgpu in browsers,
+ * webgpu under Deno), whose tensors are read asynchronously, run the whole network through
+ * {@link predictVolumeAsync} (slabs with their halo on the device: the same labels). Probabilities are not
+ * offered there.
+ */
+export async function runNetworkAsync(
+  model: ZooModel,
+  volume: Float32Array,
+  shape: readonly [number, number, number],
+  options: RunNetworkOptions = {},
+): Promise<NetworkOutput> {
+  if (["cpu", "wasm"].includes(tf.getBackend())) return runNetwork(model, volume, shape, options);
+  if (options.probabilities) {
+    throw new Error(`runNetwork: probabilities are not available on backend "${tf.getBackend()}": use cpu or wasm`);
+  }
+  const stages = model.network.stages().length;
+  const input = tf.tensor5d(volume, [1, ...shape, 1]);
+  try {
+    const { data } = await predictVolumeAsync(model.network, model.store, input, { output: "labels" });
+    options.onStage?.(stages, stages);
+    return { labels: Uint8Array.from(data) };
   } finally {
     input.dispose();
   }

@@ -24,7 +24,7 @@ export { getZooEntry, zooIds } from "./registry.ts";
 export { type ZooModel, zooModelFromLayers, zooNetwork, type ZooSourceOptions } from "./model.ts";
 export { loadZooModel } from "./load.ts";
 export { fetchZooFile, fetchZooModel, type FetchZooOptions } from "./fetch.ts";
-export { type NetworkOutput, runNetwork, type RunNetworkOptions } from "./infer.ts";
+export { type NetworkOutput, runNetwork, runNetworkAsync, type RunNetworkOptions } from "./infer.ts";
 export { keepLargestComponent } from "../src/evaluation/morphology.ts";
 export { exportZooCheckpoint, zooTensors } from "./export.ts";
 export { zooIdOfNetworkName, ZooNetwork, zooNetworkName } from "./network.ts";
@@ -40,7 +40,9 @@ export {
   type LabelVolume,
   MIN_FIELD_OF_VIEW_MM,
   segmentConformed,
+  segmentConformedAsync,
   segmentImage,
+  segmentImageAsync,
   type SegmentOptions,
   type SegmentResult,
   volumesCsv,

@@ -16,7 +16,7 @@ import {
   resampleToGrid,
 } from "../src/geometry/mod.ts";
 import type { ZooModel } from "./model.ts";
-import { runNetwork } from "./infer.ts";
+import { type NetworkOutput, runNetwork, runNetworkAsync, type RunNetworkOptions } from "./infer.ts";
 import { keepLargestComponent } from "../src/evaluation/morphology.ts";
 import {
   boundingBox,
@@ -107,14 +107,69 @@ export function segmentConformed(
   model: ZooModel,
   raw: Float32Array,
   shape: Shape3,
-  { probabilities = false, onProgress }: { probabilities?: boolean; onProgress?: (m: string) => void } = {},
-): { labels: Uint8Array; probabilities?: Float32Array; box: Box } {
+  options: { probabilities?: boolean; onProgress?: (m: string) => void } = {},
+): ConformedResult {
+  return runSync(conformedSteps(model, raw, shape, options));
+}
+
+/** {@link segmentConformed} on every backend (device backends read their results asynchronously). */
+export function segmentConformedAsync(
+  model: ZooModel,
+  raw: Float32Array,
+  shape: Shape3,
+  options: { probabilities?: boolean; onProgress?: (m: string) => void } = {},
+): Promise<ConformedResult> {
+  return runAsync(conformedSteps(model, raw, shape, options));
+}
+
+/** What {@link segmentConformed} returns: the label map (C order), probabilities when asked, the crop box. */
+export interface ConformedResult {
+  readonly labels: Uint8Array;
+  readonly probabilities?: Float32Array;
+  readonly box: Box;
+}
+
+/** A network run the pipeline asks for; the driver (sync or async) answers it with the network's output. */
+interface NetworkCall {
+  readonly model: ZooModel;
+  readonly volume: Float32Array;
+  readonly shape: readonly [number, number, number];
+  readonly options?: RunNetworkOptions;
+}
+
+/** The pipeline as steps: each network run is yielded, so one code path serves the sync and the async driver. */
+type Steps<T> = Generator<NetworkCall, T, NetworkOutput>;
+
+function runSync<T>(steps: Steps<T>): T {
+  let next = steps.next();
+  while (!next.done) {
+    const c = next.value;
+    next = steps.next(runNetwork(c.model, c.volume, c.shape, c.options));
+  }
+  return next.value;
+}
+
+async function runAsync<T>(steps: Steps<T>): Promise<T> {
+  let next = steps.next();
+  while (!next.done) {
+    const c = next.value;
+    next = steps.next(await runNetworkAsync(c.model, c.volume, c.shape, c.options));
+  }
+  return next.value;
+}
+
+function* conformedSteps(
+  model: ZooModel,
+  raw: Float32Array,
+  shape: Shape3,
+  { probabilities = false, onProgress }: { probabilities?: boolean; onProgress?: (m: string) => void },
+): Steps<ConformedResult> {
   const { manifest } = model;
   const normalized = normalize(model, raw);
   let inside: (i: number) => boolean;
   if (model.preModel) {
     onProgress?.(`${manifest.id}: pre-model ${model.preModel.manifest.id} on the whole volume`);
-    const pre = runNetwork(model.preModel, normalize(model.preModel, raw), shape);
+    const pre = yield { model: model.preModel, volume: normalize(model.preModel, raw), shape };
     inside = (i) => pre.labels[i] > 0;
   } else {
     let max = -Infinity;
@@ -126,10 +181,12 @@ export function segmentConformed(
   if (!box) throw new Error(`${manifest.id}: the volume has no foreground to segment (empty crop box)`);
   const cropShape = boxShape(box);
   onProgress?.(`${manifest.id}: network on ${cropShape.join("×")} voxels`);
-  const out = runNetwork(model, cropVolume(normalized, shape, box), cropShape, {
-    probabilities,
-    onStage: (done, total) => onProgress?.(`${manifest.id}: layer ${done}/${total}`),
-  });
+  const out = yield {
+    model,
+    volume: cropVolume(normalized, shape, box),
+    shape: cropShape,
+    options: { probabilities, onStage: (done, total) => onProgress?.(`${manifest.id}: layer ${done}/${total}`) },
+  };
   const labels = pasteVolume(out.labels, box, shape, (n) => new Uint8Array(n));
   if (manifest.output.largestComponent) keepLargestComponent(labels, shape, manifest.output.largestComponent);
   const classes = manifest.network.options.numClasses;
@@ -171,6 +228,18 @@ function labelImage(data: Uint8Array, grid: Grid, like: Image): Image {
  * ```
  */
 export function segmentImage(model: ZooModel, input: Image, options: SegmentOptions = {}): SegmentResult {
+  return runSync(imageSteps(model, input, options));
+}
+
+/**
+ * {@link segmentImage} on every backend: on webgl/webgpu the network's results are read asynchronously (the same
+ * labels); on cpu and wasm it is `segmentImage`.
+ */
+export function segmentImageAsync(model: ZooModel, input: Image, options: SegmentOptions = {}): Promise<SegmentResult> {
+  return runAsync(imageSteps(model, input, options));
+}
+
+function* imageSteps(model: ZooModel, input: Image, options: SegmentOptions): Steps<SegmentResult> {
   const { manifest } = model;
   const say = options.onProgress;
   const { image, notes } = checkZooInput(input, options.source);
@@ -182,7 +251,7 @@ export function segmentImage(model: ZooModel, input: Image, options: SegmentOpti
   say?.(`${manifest.id}: ${identity ? "input already conformed" : `conform to ${c.shape.join("×")} ${c.axcodes}`}`);
   const conformed = identity ? image : conform(image, { ...c, order: 1 }).image;
   const shape = c.shape as unknown as Shape3;
-  const seg = segmentConformed(model, toCOrder(conformed.data, shape), shape, {
+  const seg = yield* conformedSteps(model, toCOrder(conformed.data, shape), shape, {
     probabilities: options.probabilities,
     onProgress: say,
   });

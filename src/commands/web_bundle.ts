@@ -14,7 +14,7 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const WEB_ROOT = `${REPO_ROOT}web`;
 
 /** Browser entry points, relative to the repository root; each becomes `<out>/<name>.js`. */
-export const WEB_ENTRIES: readonly string[] = ["web/niftyts.ts"];
+export const WEB_ENTRIES: readonly string[] = ["web/niftyts.ts", "web/app.ts", "web/worker.ts"];
 
 /** Options of {@link bundleWeb}. */
 export interface BundleWebOptions {

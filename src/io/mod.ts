@@ -7,6 +7,7 @@
 export * from "../geometry/image.ts";
 export * from "./datatypes.ts";
 export { decodeVoxels, parseNifti, readNifti, readNiftiInfo } from "./nifti_read.ts";
+export { decodeNiftiFile } from "./nifti_bytes.ts";
 export type { NiftiInfo } from "./nifti_read.ts";
 export { encodeNifti1, writeNifti } from "./nifti_write.ts";
 export type { WriteNiftiOptions } from "./nifti_write.ts";

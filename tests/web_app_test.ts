@@ -1,0 +1,127 @@
+/**
+ * The web app end to end in headless Chromium (issue 13): `cli.ts serve`'s page opens the real T1 through its file
+ * input, segments it with gwm-light in its worker, and the label map it hands out equals Deno's `zoo run` on
+ * ≥ 99.9 % of voxels; the overlay is drawn; the page asks nothing of any other origin; bad files (a PNG, a
+ * truncated .nii.gz, a 4D series) show a readable message; cancel stops a run and a new one completes.
+ *
+ * Opt-in (env NIFTYTS_WEB_E2E=1): a whole-scan segmentation in the browser takes minutes on this 2-core machine.
+ * The worker's backend is env NIFTYTS_WEB_TEST_BACKEND (default wasm; webgl runs on SwiftShader WebGL2, slower).
+ */
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { CHROMIUM_MISSING, launchChromium } from "./_browser.ts";
+import { startServer } from "../src/commands/serve.ts";
+import { decodePng } from "../src/deps.ts";
+import { decodeNiftiFile, encodeNifti1, type Image, readImage } from "../src/io/mod.ts";
+import { useBackend } from "../src/backend.ts";
+import { segment } from "../zoo/mod.ts";
+
+const MIRROR = new URL("../../shared/data/brainchop/", import.meta.url).pathname;
+const T1 = `${MIRROR}t1_crop.nii.gz`;
+const missing = CHROMIUM_MISSING ??
+  (Deno.env.get("NIFTYTS_WEB_E2E") ? undefined : "set NIFTYTS_WEB_E2E=1 to run it (minutes)") ?? (() => {
+    try {
+      Deno.statSync(T1);
+      return undefined;
+    } catch {
+      return `${T1} is absent`;
+    }
+  })();
+if (missing) console.warn(`web app test skipped: ${missing}`);
+const BACKEND = Deno.env.get("NIFTYTS_WEB_TEST_BACKEND") ?? "wasm";
+
+type Hook = { status(): string; result(): Promise<Uint8Array>; segment(id: string): Promise<void> };
+const hook = () => (globalThis as unknown as { niftyts: Hook }).niftyts;
+
+Deno.test({
+  name: `web app: file input → gwm-light in the worker (${BACKEND}) equals zoo run on ≥ 99.9 % of voxels; bad files`,
+  ignore: missing !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "niftyts_web_" });
+    const server = await startServer({ port: 0, distDir: `${dir}/dist`, mirror: MIRROR, cacheDir: `${dir}/cache` });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.ctx.newPage();
+      const foreign: string[] = [], errors: string[] = [];
+      page.on("request", (r) => {
+        if (new URL(r.url()).origin !== new URL(server.url).origin) foreign.push(r.url());
+      });
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${server.url}?backend=${BACKEND}`);
+      await page.waitForFunction(() => hook()?.status() === "ready", null, { timeout: 120_000 });
+      const status = () => page.evaluate(() => hook().status());
+
+      // Bad files: one readable line each, naming the file; the page stays usable.
+      const image = await readImage(T1);
+      const small: Image = { ...image, data: new Uint8Array(8 * 8 * 8 * 3), shape: [8, 8, 8, 3, 1], ndim: 4 };
+      const t1 = await Deno.readFile(T1);
+      const png = new Uint8Array(600);
+      png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      const bad: [string, Uint8Array, RegExp][] = [
+        ["photo.png", png, /photo\.png: not a NIfTI or Analyze file/],
+        ["cut.nii.gz", t1.subarray(0, t1.length >> 1), /cut\.nii\.gz: gzip data is truncated/],
+        ["series.nii.gz", gzipSync(encodeNifti1(small)), /series\.nii\.gz: is a 4D series of 3 volumes/],
+      ];
+      for (const [name, bytes, expected] of bad) {
+        await Deno.writeFile(`${dir}/${name}`, bytes);
+        await page.setInputFiles("#file", `${dir}/${name}`);
+        await page.waitForFunction(() => hook().status().startsWith("error"), null, { timeout: 60_000 });
+        const shown = await page.textContent("#error");
+        ok(expected.test(shown ?? ""), `${name}: page shows "${shown}"`);
+        ok(await page.isVisible("#error"), `${name}: message visible`);
+      }
+
+      // The real scan through the file input.
+      await page.setInputFiles("#file", T1);
+      await page.waitForFunction(() => hook().status() === "loaded", null, { timeout: 120_000 });
+      ok(await page.isHidden("#error"));
+
+      // Cancel a run once it is under way, then run to the end.
+      await page.click("#segment");
+      await page.waitForFunction(() => hook().status().startsWith("segmenting"), null, { timeout: 60_000 });
+      await page.click("#cancel");
+      assertEquals(await status(), "cancelled");
+      await page.click("#segment");
+      await page.waitForFunction(() => /^(done|error)/.test(hook().status()), null, { timeout: 900_000 });
+      const done = await status();
+      ok(done.startsWith(`done (${BACKEND}`), done);
+      const got = decodeNiftiFile(
+        new Uint8Array(await page.evaluate(async () => Array.from(await hook().result()))),
+        "result.nii",
+      );
+
+      // Deno's zoo run on the same file.
+      await useBackend("cpu");
+      const reference = await segment("gwm-light", T1, { mirror: MIRROR, cacheDir: `${dir}/cache` });
+      assertEquals(got.shape, reference.labels.shape);
+      assertEquals(got.affine.flat().map((v) => Math.fround(v)), reference.labels.affine.flat().map(Math.fround));
+      let same = 0;
+      for (let i = 0; i < got.data.length; i++) if (got.data[i] === reference.labels.data[i]) same++;
+      const fraction = same / got.data.length;
+      console.log(`web ${done}: ${(100 * fraction).toFixed(4)} % of voxels equal to zoo run`);
+      ok(fraction >= 0.999, `only ${fraction} equal`);
+
+      // The overlay is drawn: the viewer shows grey-matter red (205, 62, 78) over the grey scan.
+      const shot = decodePng(await page.locator("#viewer").screenshot());
+      const px = shot.data, step = shot.channels ?? 4;
+      let red = 0, lit = 0;
+      for (let i = 0; i < px.length; i += step) {
+        if (px[i] > 40 || px[i + 1] > 40) lit++;
+        if (px[i] > px[i + 1] + 40 && px[i] > px[i + 2] + 30) red++;
+      }
+      const total = px.length / step;
+      ok(lit > total * 0.05 && red > total * 0.005, `viewer lit ${lit}, red ${red} of ${total} pixels`);
+      await page.screenshot({ path: `${dir}/app.png` });
+      const table = await page.$$eval("#volumes tr", (rows) => rows.map((r) => r.textContent));
+      assertEquals(table.length, 3);
+      assertEquals(foreign, []);
+      assertEquals(errors, []);
+    } finally {
+      await browser.close();
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,256 @@
+/// <reference lib="dom" />
+/**
+ * The web app's page script: open a NIfTI file (picker or drag-and-drop), view it in NiiVue, segment it with a zoo
+ * entry in a worker (progress, cancel), overlay the labels in their colours, list label volumes, download the label
+ * map on the input's grid, show the network's scoped graph. Nothing leaves the machine: the only requests are the
+ * app's own files and, when asked, the zoo weights from the same origin.
+ *
+ * Automation hook (tests, power users): `window.niftyts` with `load(bytes, name?)`, `segment(zooId)`, `result()`,
+ * `status()`.
+ *
+ * @module
+ */
+import { loadNiivue } from "../src/deps.ts";
+import { ZOO_ENTRIES } from "../zoo/entries.ts";
+import { BROWSER_BACKENDS, type BrowserBackend } from "./backend.ts";
+import type { Reply, Request, ResultLabel } from "./protocol.ts";
+
+/** The hook on `window.niftyts`. */
+export interface NiftyTsHook {
+  /** Loads NIfTI or gzipped NIfTI bytes; resolves when the scan is shown (rejects with the message shown). */
+  load(bytes: Uint8Array, name?: string): Promise<void>;
+  /** Segments the loaded scan with a zoo entry; resolves when the overlay is shown. */
+  segment(zooId: string): Promise<void>;
+  /** The last label map as NIfTI-1 bytes on the input's grid. */
+  result(): Promise<Uint8Array>;
+  /** A short state: `ready`, `loading`, `loaded`, `segmenting 42%`, `done`, `cancelled` or `error: …`. */
+  status(): string;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const fileInput = $<HTMLInputElement>("file");
+const modelSelect = $<HTMLSelectElement>("model");
+const backendSelect = $<HTMLSelectElement>("backend");
+const segmentButton = $<HTMLButtonElement>("segment");
+const cancelButton = $<HTMLButtonElement>("cancel");
+const downloadLink = $<HTMLAnchorElement>("download");
+const graphButton = $<HTMLButtonElement>("graph");
+const progress = $<HTMLProgressElement>("progress");
+const statusLine = $<HTMLElement>("status");
+const errorBox = $<HTMLElement>("error");
+const volumesTable = $<HTMLTableSectionElement>("volumes");
+const graphFrame = $<HTMLIFrameElement>("graph-view");
+
+let state = "ready";
+let scan: { name: string; bytes: Uint8Array } | undefined;
+let result: Uint8Array | undefined;
+let pending: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
+
+function setStatus(text: string): void {
+  state = text;
+  statusLine.textContent = text;
+}
+
+function showError(message: string): void {
+  errorBox.textContent = message;
+  errorBox.hidden = false;
+  setStatus(`error: ${message}`);
+}
+
+for (const e of ZOO_ENTRIES) modelSelect.add(new Option(`${e.title} (${e.id})`, e.id));
+modelSelect.value = "gwm-light";
+for (const b of BROWSER_BACKENDS) backendSelect.add(new Option(b, b));
+const asked = new URLSearchParams(location.search).get("backend");
+backendSelect.value = BROWSER_BACKENDS.includes(asked as BrowserBackend) ? asked! : "webgl";
+
+// The viewer.
+const { Niivue } = await loadNiivue();
+const nv = new Niivue({ backColor: [0.1, 0.1, 0.12, 1], show3Dcrosshair: true, isResizeCanvas: true });
+await nv.attachToCanvas($<HTMLCanvasElement>("viewer"));
+nv.setSliceType(nv.sliceTypeMultiplanar);
+
+// The worker: one at a time; cancelling terminates it and the next request starts a fresh one.
+let worker: Worker | undefined;
+function getWorker(): Worker {
+  if (worker) return worker;
+  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = (event: MessageEvent<Reply>) => {
+    const reply = event.data;
+    if (reply.type === "progress") {
+      progress.value = reply.fraction;
+      setStatus(`segmenting ${Math.round(reply.fraction * 100)}%`);
+      return;
+    }
+    const p = pending;
+    pending = undefined;
+    if (reply.type === "error") p?.reject(new Error(reply.message));
+    else p?.resolve(reply);
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    pending?.reject(new Error(`the worker failed: ${event.message || "it could not start"}`));
+    pending = undefined;
+  };
+  return worker;
+}
+
+function ask(request: Request, transfer: Transferable[] = []): Promise<Reply> {
+  if (pending) return Promise.reject(new Error("busy: wait for the running task or cancel it"));
+  return new Promise<Reply>((resolve, reject) => {
+    pending = { resolve, reject };
+    getWorker().postMessage(request, transfer);
+  });
+}
+
+async function sendScan(): Promise<void> {
+  if (!scan) throw new Error("no scan loaded: open a NIfTI file first");
+  const copy = scan.bytes.slice().buffer;
+  await ask({ type: "load", name: scan.name, bytes: copy }, [copy]);
+}
+
+async function load(bytes: Uint8Array, name = "scan.nii.gz"): Promise<void> {
+  errorBox.hidden = true;
+  setStatus("loading");
+  result = undefined;
+  downloadLink.hidden = true;
+  volumesTable.replaceChildren();
+  const previous = scan;
+  scan = { name, bytes: bytes.slice() };
+  try {
+    await sendScan(); // the worker checks the file first: NiiVue only ever sees good ones
+  } catch (e) {
+    scan = previous;
+    showError((e as Error).message);
+    throw e;
+  }
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart]));
+  try {
+    await nv.loadVolumes([{ url, name }]);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+  segmentButton.disabled = false;
+  setStatus("loaded");
+}
+
+function labelColormap(labels: readonly ResultLabel[]) {
+  const max = Math.max(...labels.map((l) => l.value));
+  const R: number[] = [], G: number[] = [], B: number[] = [], A: number[] = [], I: number[] = [], names: string[] = [];
+  for (let v = 0; v <= max; v++) {
+    const l = labels.find((x) => x.value === v);
+    R.push(l?.rgb[0] ?? 0);
+    G.push(l?.rgb[1] ?? 0);
+    B.push(l?.rgb[2] ?? 0);
+    A.push(v === 0 ? 0 : 255);
+    I.push(v);
+    names.push(l?.name ?? String(v));
+  }
+  return { R, G, B, A, I, labels: names };
+}
+
+function showVolumes(labels: readonly ResultLabel[]): void {
+  volumesTable.replaceChildren(...labels.map((l) => {
+    const row = document.createElement("tr");
+    const swatch = document.createElement("td");
+    swatch.style.background = `rgb(${l.rgb.join(",")})`;
+    swatch.className = "swatch";
+    const cells = [String(l.value), l.name, String(l.voxels), l.ml.toFixed(2)].map((t) => {
+      const td = document.createElement("td");
+      td.textContent = t;
+      return td;
+    });
+    row.append(swatch, ...cells);
+    return row;
+  }));
+}
+
+async function segment(zooId: string): Promise<void> {
+  errorBox.hidden = true;
+  if (!scan) {
+    const e = new Error("no scan loaded: open a NIfTI file first");
+    showError(e.message);
+    throw e;
+  }
+  if (worker === undefined) await sendScan(); // after a cancel: a fresh worker needs the scan again
+  modelSelect.value = zooId;
+  progress.value = 0;
+  cancelButton.disabled = false;
+  segmentButton.disabled = true;
+  setStatus("segmenting 0%");
+  try {
+    const reply = await ask({ type: "segment", id: zooId, backend: backendSelect.value as BrowserBackend });
+    if (reply.type !== "segmented") throw new Error(`unexpected reply ${reply.type}`);
+    result = new Uint8Array(reply.nifti);
+    while (nv.volumes.length > 1) nv.removeVolume(nv.volumes[nv.volumes.length - 1]);
+    const url = URL.createObjectURL(new Blob([result as BlobPart]));
+    try {
+      const overlay = await nv.addVolumeFromUrl({ url, name: "labels.nii", opacity: 0.5 });
+      overlay.setColormapLabel(labelColormap(reply.labels));
+      nv.updateGLVolume();
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    showVolumes(reply.labels);
+    const base = scan.name.replace(/\.nii(\.gz)?$/i, "");
+    downloadLink.href = URL.createObjectURL(new Blob([result as BlobPart], { type: "application/octet-stream" }));
+    downloadLink.download = `${base}_${zooId}_labels.nii`;
+    downloadLink.hidden = false;
+    progress.value = 1;
+    setStatus(`done (${reply.backend}, ${reply.seconds.toFixed(1)} s)`);
+  } catch (e) {
+    if (state !== "cancelled") showError((e as Error).message);
+    throw e;
+  } finally {
+    cancelButton.disabled = true;
+    segmentButton.disabled = false;
+  }
+}
+
+function cancel(): void {
+  worker?.terminate();
+  worker = undefined;
+  setStatus("cancelled");
+  pending?.reject(new Error("cancelled"));
+  pending = undefined;
+  progress.value = 0;
+}
+
+async function openFile(file: File): Promise<void> {
+  await load(new Uint8Array(await file.arrayBuffer()), file.name).catch(() => {});
+}
+
+fileInput.addEventListener("change", () => {
+  const file = fileInput.files?.[0];
+  if (file) openFile(file);
+});
+document.addEventListener("dragover", (e) => e.preventDefault());
+document.addEventListener("drop", (e) => {
+  e.preventDefault();
+  const file = e.dataTransfer?.files[0];
+  if (file) openFile(file);
+});
+segmentButton.addEventListener("click", () => segment(modelSelect.value).catch(() => {}));
+cancelButton.addEventListener("click", cancel);
+graphButton.addEventListener("click", async () => {
+  try {
+    if (worker === undefined && scan) await sendScan();
+    const reply = await ask({ type: "graph", id: modelSelect.value });
+    if (reply.type === "graph") {
+      graphFrame.srcdoc = reply.html;
+      graphFrame.hidden = false;
+    }
+  } catch (e) {
+    showError((e as Error).message);
+  }
+});
+addEventListener("error", (e) => showError(e.message));
+addEventListener("unhandledrejection", (e) => showError(String((e.reason as Error)?.message ?? e.reason)));
+
+const hook: NiftyTsHook = {
+  load,
+  segment,
+  result: () => result ? Promise.resolve(result.slice()) : Promise.reject(new Error("no result yet: segment first")),
+  status: () => state,
+};
+(globalThis as unknown as { niftyts: NiftyTsHook }).niftyts = hook;
+setStatus("ready");

@@ -1,0 +1,98 @@
+/**
+ * The app's worker: holds the scan, loads zoo models from the serving origin's `/zoo/` and segments on the chosen
+ * backend (falling back webgl → webgpu → wasm → cpu), so the page stays responsive and a cancel is a terminate.
+ *
+ * @module
+ */
+import { decodeNiftiFile, encodeNifti1, type Image } from "../src/io/mod.ts";
+import { recordGraph } from "../src/dsl/mod.ts";
+import { graphHtml } from "../src/viz/graph_html.ts";
+import { fetchZooModel } from "../zoo/fetch.ts";
+import type { ZooModel } from "../zoo/model.ts";
+import { getZooEntry } from "../zoo/registry.ts";
+import { segmentImageAsync } from "../zoo/segment.ts";
+import { useBrowserBackend } from "./backend.ts";
+import type { Reply, Request } from "./protocol.ts";
+
+interface WorkerScope {
+  postMessage(message: Reply, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent<Request>) => void) | null;
+  location: { href: string };
+}
+const scope = globalThis as unknown as WorkerScope;
+
+let image: Image | undefined;
+let imageName = "input";
+const models = new Map<string, ZooModel>();
+
+async function model(id: string): Promise<ZooModel> {
+  let m = models.get(id);
+  if (!m) {
+    const base = new URL("/zoo/", scope.location.href);
+    m = await fetchZooModel(getZooEntry(id), base, {
+      onProgress: (p) =>
+        scope.postMessage({ type: "progress", fraction: 0.1 * p.received / p.total, message: `weights: ${p.file}` }),
+    });
+    models.set(id, m);
+  }
+  return m;
+}
+
+function load(name: string, bytes: ArrayBuffer): Reply {
+  const parsed = decodeNiftiFile(new Uint8Array(bytes), name);
+  const [x, y, z, t, c] = parsed.shape;
+  if (t > 1 || c > 1) {
+    throw new Error(
+      `${name}: is a ${t > 1 ? `4D series of ${t} volumes` : `${c}-component image`} ` +
+        `[${parsed.shape.slice(0, parsed.ndim).join(", ")}]; open a single 3D scan`,
+    );
+  }
+  if (z === 1) throw new Error(`${name}: is a 2D image [${x}, ${y}]; open a 3D scan`);
+  image = parsed;
+  imageName = name;
+  return { type: "loaded", shape: parsed.shape.slice(0, 3), pixdim: parsed.pixdim, datatype: parsed.datatype };
+}
+
+async function segment(id: string, asked: Request & { type: "segment" }): Promise<void> {
+  if (!image) throw new Error("no scan loaded: open a NIfTI file first");
+  const backend = await useBrowserBackend(asked.backend, { fallback: true });
+  const m = await model(id);
+  const start = performance.now();
+  const result = await segmentImageAsync(m, image, {
+    source: imageName,
+    onProgress: (message) => {
+      const layer = /layer (\d+)\/(\d+)/.exec(message);
+      const fraction = layer ? 0.1 + 0.85 * Number(layer[1]) / Number(layer[2]) : 0.1;
+      scope.postMessage({ type: "progress", fraction, message });
+    },
+  });
+  const nifti = encodeNifti1(result.labels);
+  const buffer = nifti.buffer.slice(nifti.byteOffset, nifti.byteOffset + nifti.byteLength) as ArrayBuffer;
+  const colours = m.manifest.output.labels;
+  scope.postMessage({
+    type: "segmented",
+    nifti: buffer,
+    labels: result.volumes.map((v) => ({ ...v, rgb: colours[v.value]?.rgb ?? [255, 255, 0] })),
+    backend,
+    seconds: (performance.now() - start) / 1000,
+    notes: result.notes,
+  }, [buffer]);
+}
+
+async function graph(id: string): Promise<Reply> {
+  await useBrowserBackend("cpu");
+  const m = await model(id);
+  const recorded = recordGraph(m.network, [[1, 16, 16, 16, 1]], { store: m.store });
+  return { type: "graph", html: graphHtml(recorded) };
+}
+
+scope.onmessage = async (event) => {
+  const request = event.data;
+  try {
+    if (request.type === "load") scope.postMessage(load(request.name, request.bytes));
+    else if (request.type === "segment") await segment(request.id, request);
+    else if (request.type === "graph") scope.postMessage(await graph(request.id));
+  } catch (e) {
+    scope.postMessage({ type: "error", message: e instanceof Error ? e.message : String(e) });
+  }
+};
