@@ -1,5 +1,5 @@
 /**
- * The webgpu kernel fixes (src/kernels/webgpu) and every op the layers use on 3D data: forward and input gradients
+ * The webgpu kernel fixes (src/kernels/gpu) and every op the layers use on 3D data: forward and input gradients
  * on webgpu equal cpu's (relative error ≤ 1e−5; cpu's are checked against PyTorch in the other kernel tests), and
  * no kernel leaks tensors. Skips, with the reason, when Deno has no WebGPU adapter.
  */

@@ -15,7 +15,7 @@ import {
   wasmConv3dBackpropFilterConfig,
   wasmConv3dBackpropInputConfig,
 } from "./wasm_conv.ts";
-import { webgpuKernelFixes } from "./webgpu/mod.ts";
+import { gpuKernelFixes } from "./gpu/mod.ts";
 import "./fast/install.ts"; // oneDNN conv kernels on cpu (issue 8), stock kernels as fallback
 
 /** Kernels replaced per backend: each backend's are installed once its package has registered its own kernels. */
@@ -38,7 +38,8 @@ const BACKEND_KERNELS: Readonly<Record<string, () => tf.KernelConfig[]>> = {
     maxPoolGradConfig("MaxPool3DGrad", "wasm"),
     maxPoolGradConfig("MaxPoolGrad", "wasm"),
   ],
-  webgpu: webgpuKernelFixes,
+  webgpu: () => gpuKernelFixes("webgpu"),
+  webgl: () => gpuKernelFixes("webgl"),
 };
 
 let gradientsRegistered = false;
@@ -56,12 +57,12 @@ const patchedBackends = new Set<string>();
  *   forward convolutions; `MaxPool3D`, `MaxPool3DGrad` and `MaxPoolGrad` that handle windows whose maximum is
  *   negative (wasm's return 1.18e−38 and drop their gradient).
  *
- * - webgpu: rank-5 `PadV2`, `MirrorPad`, `Tile`, `Reverse` and `Select` as lower-rank ops, resize gradients that
- *   honour `halfPixelCenters`, and `Tanh`, `Expm1`, `Elu`, `Selu`, `Log1p` accurate near zero (`webgpu/mod.ts`).
+ * - webgpu and webgl (browsers): rank-5 `PadV2`, `MirrorPad`, `Tile`, `Reverse` and `Select` as lower-rank ops,
+ *   resize gradients that honour `halfPixelCenters`, and `Tanh`, `Expm1`, `Elu`, `Selu`, `Log1p` accurate near zero
+ *   (`gpu/mod.ts`).
  *
  * A backend's kernels are replaced only once its package has been imported (else its own registration, coming
  * later, would win), so call this after loading and selecting a backend; later calls patch newly loaded ones.
- * webgl kernels are left as they are.
  *
  * @example
  * ```ts

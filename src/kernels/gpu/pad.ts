@@ -1,15 +1,16 @@
 /**
- * webgpu `PadV2`, `MirrorPad`, `Tile` and `Reverse` for rank > 4. tfjs-backend-webgpu 4.22's rank-5 pad and
+ * webgpu and webgl `PadV2`, `MirrorPad`, `Tile` and `Reverse` for rank > 4. tfjs-backend-webgpu 4.22's rank-5 pad and
  * mirror-pad shaders return zeros under Deno (naga: "Access sub-type Struct…") and disturb later work in the queue,
  * so slice gradients (which pad) break too; its tile and reverse support rank ≤ 4 only (tile throws, reverse drops
- * the first axis). All four ops are separable per axis, so a rank-r op is done as two ops of lower rank: first on
+ * the first axis); tfjs-backend-webgl 4.22 in Chromium fails alike (rank-5 pad shaders do not compile, rank-5
+ * reverse is "not yet supported"). All four ops are separable per axis, so a rank-r op is done as two ops of lower rank: first on
  * the last three axes with the leading ones merged, then on the leading axes with the last three merged. Ranks ≤ 4
  * keep the stock kernels.
  *
  * @module
  */
 import { tf } from "../../deps.ts";
-import { composedKernel } from "./_compose.ts";
+import { composedKernel, type GpuBackend } from "./_compose.ts";
 
 const product = (a: readonly number[]) => a.reduce((p, n) => p * n, 1);
 
@@ -33,32 +34,32 @@ function splitRank<T>(
 const rankAbove4 = (inputs: tf.NamedTensorInfoMap) => inputs.x!.shape.length > 4;
 const padGrow = (n: number, [a, b]: [number, number]) => n + a + b;
 
-/** `PadV2` (`tf.pad`) on webgpu. */
-export function padV2Config(): tf.KernelConfig {
+/** `PadV2` (`tf.pad`) on a GPU backend. */
+export function padV2Config(backend: GpuBackend): tf.KernelConfig {
   return composedKernel("PadV2", rankAbove4, ({ x }, attrs) => {
     const { paddings, constantValue } = attrs as unknown as { paddings: [number, number][]; constantValue: number };
     return splitRank(x, paddings, [0, 0], (t, p) => tf.pad(t, p, constantValue), padGrow);
-  });
+  }, backend);
 }
 
-/** `MirrorPad` (`tf.mirrorPad`) on webgpu. */
-export function mirrorPadConfig(): tf.KernelConfig {
+/** `MirrorPad` (`tf.mirrorPad`) on a GPU backend. */
+export function mirrorPadConfig(backend: GpuBackend): tf.KernelConfig {
   return composedKernel("MirrorPad", rankAbove4, ({ x }, attrs) => {
     const { paddings, mode } = attrs as unknown as { paddings: [number, number][]; mode: "reflect" | "symmetric" };
     return splitRank(x, paddings, [0, 0], (t, p) => tf.mirrorPad(t, p, mode), padGrow);
-  });
+  }, backend);
 }
 
-/** `Tile` (`tf.tile`) on webgpu. */
-export function tileConfig(): tf.KernelConfig {
+/** `Tile` (`tf.tile`) on a GPU backend. */
+export function tileConfig(backend: GpuBackend): tf.KernelConfig {
   return composedKernel("Tile", rankAbove4, ({ x }, attrs) => {
     const { reps } = attrs as unknown as { reps: number[] };
     return splitRank(x, reps, 1, (t, r) => tf.tile(t, r), (n, r) => n * r);
-  });
+  }, backend);
 }
 
-/** `Reverse` (`tf.reverse`) on webgpu. */
-export function reverseConfig(): tf.KernelConfig {
+/** `Reverse` (`tf.reverse`) on a GPU backend. */
+export function reverseConfig(backend: GpuBackend): tf.KernelConfig {
   return composedKernel("Reverse", rankAbove4, ({ x }, attrs) => {
     const dims = (attrs as unknown as { dims: number | number[] }).dims;
     const flags = x.shape.map((_, i) => [dims].flat().some((d) => (d + x.rank) % x.rank === i));
@@ -67,5 +68,5 @@ export function reverseConfig(): tf.KernelConfig {
       return axes.length === 0 ? t : tf.reverse(t, axes);
     };
     return splitRank(x, flags, false, reverse, (n) => n);
-  });
+  }, backend);
 }

@@ -1,5 +1,5 @@
 /**
- * webgpu `ResizeBilinearGrad` and `ResizeNearestNeighborGrad` that honour `halfPixelCenters` (tfjs 4.22's ignore
+ * webgpu and webgl `ResizeBilinearGrad` and `ResizeNearestNeighborGrad` that honour `halfPixelCenters` (tfjs 4.22's ignore
  * it on every backend). A 2D resize is separable, out = Rᵧ · in · Rₓᵀ per image and channel, with interpolation
  * matrices that depend only on the sizes and flags; its adjoint is dx = Rᵧᵀ · dy · Rₓ. The matrices are built on
  * the host from the same sampling rule as the forward (`linearTaps`/`nearestTaps`) and applied with two matMuls on
@@ -9,7 +9,7 @@
  */
 import { tf } from "../../deps.ts";
 import { linearTaps, nearestTaps } from "../resize.ts";
-import { composedKernel } from "./_compose.ts";
+import { composedKernel, type GpuBackend } from "./_compose.ts";
 
 type Method = "bilinear" | "nearest";
 
@@ -36,7 +36,11 @@ function alongAxis1(t: tf.Tensor, a: tf.Tensor2D): tf.Tensor {
   return tf.transpose(tf.reshape(tf.matMul(a, moved), [a.shape[0], n, k, c]), [1, 0, 2, 3]);
 }
 
-function resizeGradConfig(kernelName: "ResizeBilinearGrad" | "ResizeNearestNeighborGrad", method: Method) {
+function resizeGradConfig(
+  kernelName: "ResizeBilinearGrad" | "ResizeNearestNeighborGrad",
+  method: Method,
+  backend: GpuBackend,
+) {
   return composedKernel(kernelName, () => true, ({ images, dy }, attrs) => {
     const { alignCorners = false, halfPixelCenters = false } = attrs as {
       alignCorners?: boolean;
@@ -47,11 +51,13 @@ function resizeGradConfig(kernelName: "ResizeBilinearGrad" | "ResizeNearestNeigh
     const rx = adjointMatrix(method, w, ow, alignCorners, halfPixelCenters);
     const alongH = alongAxis1(dy, ry); // [n, h, ow, c]
     return tf.transpose(alongAxis1(tf.transpose(alongH, [0, 2, 1, 3]), rx), [0, 2, 1, 3]);
-  });
+  }, backend);
 }
 
-/** `ResizeBilinearGrad` on webgpu. */
-export const resizeBilinearGradConfig = (): tf.KernelConfig => resizeGradConfig("ResizeBilinearGrad", "bilinear");
+/** `ResizeBilinearGrad` on a GPU backend. */
+export const resizeBilinearGradConfig = (backend: GpuBackend): tf.KernelConfig =>
+  resizeGradConfig("ResizeBilinearGrad", "bilinear", backend);
 
-/** `ResizeNearestNeighborGrad` on webgpu. */
-export const resizeNearestGradConfig = (): tf.KernelConfig => resizeGradConfig("ResizeNearestNeighborGrad", "nearest");
+/** `ResizeNearestNeighborGrad` on a GPU backend. */
+export const resizeNearestGradConfig = (backend: GpuBackend): tf.KernelConfig =>
+  resizeGradConfig("ResizeNearestNeighborGrad", "nearest", backend);

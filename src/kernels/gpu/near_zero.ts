@@ -1,5 +1,5 @@
 /**
- * webgpu `Expm1`, `Elu`, `Selu` and `Log1p` accurate near zero. tfjs-backend-webgpu 4.22 computes `exp(a) − 1`
+ * webgpu and webgl `Expm1`, `Elu`, `Selu` and `Log1p` accurate near zero. tfjs-backend-webgpu 4.22 computes `exp(a) − 1`
  * and `log(1 + a)` in the shaders, which cancel for small |a|: ELU and SELU of 1e−6-scale inputs are 4.6% off the
  * cpu backend's (measured on llvmpipe), log1p 2.4%. Here:
  *
@@ -15,7 +15,7 @@
  * @module
  */
 import { tf } from "../../deps.ts";
-import { composedKernel } from "./_compose.ts";
+import { composedKernel, type GpuBackend } from "./_compose.ts";
 
 /** Below this |a| expm1 uses its series. */
 const EXPM1_SERIES_BELOW = 0.5;
@@ -28,30 +28,35 @@ function expm1(x: tf.Tensor): tf.Tensor {
   return tf.where(tf.less(tf.abs(x), EXPM1_SERIES_BELOW), series, tf.sub(tf.exp(x), 1));
 }
 
-/** `Expm1` on webgpu. */
-export function expm1Config(): tf.KernelConfig {
-  return composedKernel("Expm1", () => true, ({ x }) => expm1(x));
+/** `Expm1` on a GPU backend. */
+export function expm1Config(backend: GpuBackend): tf.KernelConfig {
+  return composedKernel("Expm1", () => true, ({ x }) => expm1(x), backend);
 }
 
-/** `Elu` on webgpu (alpha 1, as tfjs's kernel). */
-export function eluConfig(): tf.KernelConfig {
-  return composedKernel("Elu", () => true, ({ x }) => tf.where(tf.greaterEqual(x, 0), x, expm1(tf.minimum(x, 0))));
+/** `Elu` on a GPU backend (alpha 1, as tfjs's kernel). */
+export function eluConfig(backend: GpuBackend): tf.KernelConfig {
+  return composedKernel(
+    "Elu",
+    () => true,
+    ({ x }) => tf.where(tf.greaterEqual(x, 0), x, expm1(tf.minimum(x, 0))),
+    backend,
+  );
 }
 
-/** `Selu` on webgpu. */
-export function seluConfig(): tf.KernelConfig {
+/** `Selu` on a GPU backend. */
+export function seluConfig(backend: GpuBackend): tf.KernelConfig {
   const { SELU_SCALE, SELU_SCALEALPHA } = tf.backend_util;
   return composedKernel("Selu", () => true, ({ x }) =>
     tf.where(
       tf.greaterEqual(x, 0),
       tf.mul(x, SELU_SCALE),
       tf.mul(expm1(tf.minimum(x, 0)), SELU_SCALEALPHA),
-    ));
+    ), backend);
 }
 
-/** `Log1p` on webgpu. */
-export function log1pConfig(): tf.KernelConfig {
-  const stock = tf.getKernel("Log1p", "webgpu");
+/** `Log1p` on a GPU backend. */
+export function log1pConfig(backend: GpuBackend): tf.KernelConfig {
+  const stock = tf.getKernel("Log1p", backend);
   return composedKernel("Log1p", () => true, ({ x }) => {
     const far = tf.engine().makeTensorFromTensorInfo(
       stock!.kernelFunc({ inputs: { x }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo,
@@ -62,5 +67,5 @@ export function log1pConfig(): tf.KernelConfig {
     for (let k = 9; k >= 1; k -= 2) poly = tf.add(1 / k, tf.mul(s2, poly));
     const near = tf.mul(tf.mul(2, s), poly);
     return tf.where(tf.logicalAnd(tf.greater(x, -1 / 3), tf.less(x, 0.5)), near, far);
-  });
+  }, backend);
 }
