@@ -18,17 +18,17 @@ import { runZooCase } from "./zoo_cases.ts";
 
 /**
  * Waits until the device has finished the work queued so far: on webgpu, tfjs only encodes kernels when they are
- * called, so a time taken without this measures the encoding; cpu and wasm compute synchronously (no-op).
+ * called, so a time taken without this measures the encoding. A one-element kernel is queued after that work and read
+ * back: the GPU runs a queue in order, so the read completes only after everything before it (Deno's
+ * `queue.onSubmittedWorkDone()` resolves early: measured 17 ms for a 1.2 s convolution). cpu and wasm compute
+ * synchronously (no-op).
  */
 export async function settle(): Promise<void> {
-  const backend = tf.backend() as unknown as {
-    submitQueue?: () => void;
-    device?: { queue: { onSubmittedWorkDone(): Promise<void> } };
-  };
-  if (backend.submitQueue && backend.device) {
-    backend.submitQueue();
-    await backend.device.queue.onSubmittedWorkDone();
-  }
+  if (tf.getBackend() !== "webgpu" && tf.getBackend() !== "webgl") return;
+  // relu has no cpu hand-off in tfjs-webgpu, so it runs on the device even on a host-side input
+  const marker = tf.tidy(() => tf.relu(tf.zeros([1])));
+  await marker.data();
+  marker.dispose();
 }
 
 /** Median of `repeats` timed calls of `fn` after `warmup` untimed ones, in ms, each until the device is idle. */
