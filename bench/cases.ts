@@ -173,6 +173,7 @@ export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCa
       repeats: 1,
       window: 64,
       quick: false,
+      ownProcess: true,
     },
     {
       case: "sliding-window HighRes3DNet inference 192³ (64³ windows)",
@@ -187,6 +188,7 @@ export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCa
       window: 64,
       network: "highres3dnet",
       quick: false,
+      ownProcess: true,
     },
     {
       case: "ToyNet demo train step (batch 2, 32×32×16, Adam)",

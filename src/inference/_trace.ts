@@ -114,7 +114,8 @@ const POINTWISE_KERNELS = new Set([
   "Step",
 ]);
 
-interface TracedKernel {
+/** One kernel call of a traced application, with its data flow. */
+export interface TracedKernel {
   readonly name: string;
   readonly inputs: readonly tf.Tensor[];
   readonly attrs: Record<string, unknown>;
@@ -125,12 +126,19 @@ interface TracedKernel {
   readonly dataInputs: readonly number[];
 }
 
+/** A traced application: its kernels in order and the id of the network's output tensor (null if not a tensor). */
+export interface Trace {
+  readonly kernels: TracedKernel[];
+  readonly outputId: number | null;
+}
+
 /**
  * Runs `network` on `probe` in inference mode and returns the top-level kernels with their data flow; with
  * `values: false` the constants' values are not read (no synchronous readback: what webgpu needs), only shapes.
  */
-function traceKernels(network: Layer, store: VariableStore, probe: tf.Tensor, values = true): TracedKernel[] {
+export function traceKernels(network: Layer, store: VariableStore, probe: tf.Tensor, values = true): Trace {
   const kernels: TracedKernel[] = [];
+  let outputId: number | null = null;
   const dependent = new Set<number>([probe.id]);
   withKernelObserver((name, inputs, attrs, outputs) => {
     const list = Object.values(inputs).filter((t): t is tf.Tensor => t instanceof tf.Tensor);
@@ -152,9 +160,10 @@ function traceKernels(network: Layer, store: VariableStore, probe: tf.Tensor, va
     });
   }, () =>
     tf.tidy(() => {
-      applyNetwork(network, [probe], { store, training: false });
+      const y = applyNetwork(network, [probe], { store, training: false });
+      outputId = y instanceof tf.Tensor ? y.id : null;
     }));
-  return kernels;
+  return { kernels, outputId };
 }
 
 /** Values of a constant as one value per channel (`channels` long), or null when it varies along other axes. */
@@ -171,13 +180,14 @@ function perChannel(
   return null;
 }
 
-function isScalar(a: AffineOp): { scale: number; shift: number } | null {
+/** The single scale and shift of an affine map that is the same for every channel, or null. */
+export function isScalar(a: AffineOp): { scale: number; shift: number } | null {
   const s = a.scale[0], t = a.shift[0];
   return a.scale.every((v) => v === s) && a.shift.every((v) => v === t) ? { scale: s, shift: t } : null;
 }
 
 /** Reads one kernel that consumes the chain's current tensor as a pointwise step, or explains why not. */
-function pointwiseStep(k: TracedKernel, channels: number): PointwiseStep | string {
+export function pointwiseStep(k: TracedKernel, channels: number): PointwiseStep | string {
   const rank = k.inputs[k.dataInputs[0]].rank;
   if (k.name in ELTWISE) return { kind: "eltwise", op: ELTWISE[k.name](k.attrs) };
   if (k.name === "Softmax") {
@@ -216,7 +226,8 @@ interface Building {
   post: PointwiseStep[];
 }
 
-function appendStep(steps: PointwiseStep[], step: PointwiseStep): void {
+/** Appends `step` to `steps`, merging two successive affine maps into one. */
+export function appendStep(steps: PointwiseStep[], step: PointwiseStep): void {
   const last = steps.at(-1);
   if (step.kind === "affine" && last?.kind === "affine") {
     steps[steps.length - 1] = {
@@ -249,7 +260,10 @@ function addToStage(stage: Building, step: PointwiseStep): void {
   appendStep(stage.post, step);
 }
 
-/** Receptive radius per axis of the traced kernels when all are local (stride-1 convolutions and pointwise). */
+/**
+ * Receptive radius per axis of the traced kernels when all are local (stride-1 convolutions, pointwise kernels,
+ * concatenation and zero padding of the channels).
+ */
 function localRadius(kernels: readonly TracedKernel[], rank: number): number[] | null {
   const radius = new Array<number>(rank).fill(0);
   for (const k of kernels) {
@@ -260,6 +274,9 @@ function localRadius(kernels: readonly TracedKernel[], rank: number): number[] |
       spec.padsBefore.forEach((p, i) => radius[i] += Math.max(p, spec.padsAfter[i]));
     } else if (k.name === "Concat" || k.name === "ConcatV2") {
       if (Number(k.attrs.axis) !== rank + 1 && Number(k.attrs.axis) !== -1) return null;
+    } else if (k.name === "PadV2") {
+      const paddings = k.attrs.paddings as number[][];
+      if (paddings.some((p, i) => i !== paddings.length - 1 && (p[0] !== 0 || p[1] !== 0))) return null;
     } else if (!POINTWISE_KERNELS.has(k.name) && k.name !== "Softmax") return null;
   }
   return radius;
@@ -272,7 +289,7 @@ function localRadius(kernels: readonly TracedKernel[], rank: number): number[] |
 export function traceRadius(network: Layer, store: VariableStore, probeShape: readonly number[]): number[] | null {
   const probe = tf.zeros([...probeShape]);
   try {
-    return localRadius(traceKernels(network, store, probe, false), probeShape.length - 2);
+    return localRadius(traceKernels(network, store, probe, false).kernels, probeShape.length - 2);
   } finally {
     probe.dispose();
   }
@@ -287,7 +304,7 @@ export function traceChain(network: Layer, store: VariableStore, probeShape: rea
   const probe = tf.zeros([...probeShape]);
   let kernels: TracedKernel[];
   try {
-    kernels = traceKernels(network, store, probe);
+    kernels = traceKernels(network, store, probe).kernels;
   } finally {
     probe.dispose();
   }

@@ -6,6 +6,7 @@
 import { tf } from "../deps.ts";
 import { applyNetwork, type Layer, type VariableStore } from "../dsl/mod.ts";
 import { argmaxInto } from "./_pointwise.ts";
+import { compileInference, type InferenceProgram } from "./compile.ts";
 import { onednnRunner, type StageRunner, tfjsRunner } from "./_runners.ts";
 import { streamChain } from "./_stream.ts";
 import { traceChain, traceRadius } from "./_trace.ts";
@@ -67,16 +68,22 @@ function pickRunner(kernels: PredictVolumeOptions["kernels"]): StageRunner {
   return tfjsRunner();
 }
 
-/** Runs the network on `input` (inside a tidy): its logits or labels, planes `keep` of the first axis only. */
+/**
+ * Runs the network on `input` (inside a tidy; through the compiled `program` when there is one): its logits or
+ * labels, planes `keep` of the first axis only.
+ */
 function applyInto(
   network: Layer,
   store: VariableStore,
   input: tf.Tensor,
   keep: { from: number; count: number } | null,
   labels: boolean,
+  program: InferenceProgram | null = null,
 ): { values: Float32Array | Int32Array; shape: number[] } {
   return tf.tidy(() => {
-    const y = applyNetwork(network, [input], { store, training: false });
+    const y = program === null
+      ? applyNetwork(network, [input], { store, training: false })
+      : (({ data, shape }) => tf.tensor(data, shape))(program.run(input.dataSync() as Float32Array, input.shape));
     const rank = y.rank;
     const core = keep === null
       ? y
@@ -147,8 +154,22 @@ export function predictVolume(
   if (method === "stream") throw new Error(`predict volume: the network cannot be streamed (${note})`);
 
   const radius = traced ? traced.radius : null;
-  if ((method === "auto" || method === "slabs") && radius !== null) {
-    const length = spatial[0], halo = radius[0];
+  const slabs = (method === "auto" || method === "slabs") && radius !== null;
+  if (method === "slabs" && !slabs) throw new Error(`predict volume: the network is not spatially local (${note})`);
+  // oneDNN with batch norm folded and bias, residual and activation fused, where the network compiles
+  const compiled = options.kernels === "tfjs" ? null : compileInference(network, store, probeShape);
+  const program = compiled !== null && "run" in compiled ? compiled : null;
+  if (options.kernels === "onednn" && program === null) {
+    const why = compiled !== null && "reason" in compiled ? compiled.reason : "";
+    throw new Error(`predict volume: oneDNN kernels requested but the network does not compile (${why})`);
+  }
+  const kernels = program ? "onednn" : "tfjs";
+  try {
+    if (!slabs) {
+      const whole = applyInto(network, store, volume, null, labels, program);
+      return { shape: whole.shape, data: whole.values, method: "whole", kernels, note };
+    }
+    const length = spatial[0], halo = radius![0];
     const planes = Math.max(1, options.planes ?? 32);
     const pieces: { values: Float32Array | Int32Array; shape: number[] }[] = [];
     for (let a = 0; a < length; a += planes) {
@@ -161,7 +182,7 @@ export function predictVolume(
         )
       );
       try {
-        pieces.push(applyInto(network, store, slab, { from: a - lo, count: b - a }, labels));
+        pieces.push(applyInto(network, store, slab, { from: a - lo, count: b - a }, labels, program));
       } finally {
         slab.dispose();
       }
@@ -175,11 +196,10 @@ export function predictVolume(
     }
     const shape = [...pieces[0].shape];
     shape[1] = length;
-    return { shape, data, method: "slabs", kernels: "tfjs", note, planes };
+    return { shape, data, method: "slabs", kernels, note, planes };
+  } finally {
+    program?.dispose();
   }
-  if (method === "slabs") throw new Error(`predict volume: the network is not spatially local (${note})`);
-  const whole = applyInto(network, store, volume, null, labels);
-  return { shape: whole.shape, data: whole.values, method: "whole", kernels: "tfjs", note };
 }
 
 /** The network's output on `input` (kept, inside a tidy), planes `keep` of the first axis only. */

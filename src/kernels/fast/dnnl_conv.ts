@@ -311,20 +311,38 @@ export interface EltwiseOp {
   readonly beta?: number;
 }
 
+/** Options of {@link buildFusedConvPlan}. */
+export interface FusedConvOptions {
+  /**
+   * Add what `y` holds when the plan runs to the convolution's output, before the element-wise ops (oneDNN's sum
+   * post-op): a residual connection in the same pass.
+   */
+  readonly sum?: boolean;
+}
+
 /** A ready-to-run inference convolution with bias and fused element-wise post-ops. */
 export interface FusedConvPlan {
   readonly implementation: string;
-  /** y = post-ops(conv(x, w) + bias), all in tfjs's layouts (x, y channels-last, w `[k…, in, out]`). */
+  /**
+   * y = post-ops(conv(x, w) + bias [+ y]), all in tfjs's layouts (x, y channels-last, w `[k…, in, out]`); the
+   * `+ y` term (its previous contents) only for a plan built with `sum`.
+   */
   run(x: Float32Array, w: Float32Array, bias: Float32Array, y: Float32Array): void;
   destroy(): void;
 }
 
 /**
  * Builds an inference-only (no saved state for gradients) forward convolution of `spec` that adds a per-channel
- * bias and applies `eltwise` in order, inside oneDNN's kernel (its post-ops): one pass over the output instead of
- * three. Throws when oneDNN rejects the geometry or an operation.
+ * bias, optionally adds the output buffer's previous contents (`options.sum`: a residual), and applies `eltwise` in
+ * order, inside oneDNN's kernel (its post-ops): one pass over the output instead of three or four. Throws when
+ * oneDNN rejects the geometry or an operation.
  */
-export function buildFusedConvPlan(dnnl: Dnnl, spec: ConvSpec, eltwise: readonly EltwiseOp[] = []): FusedConvPlan {
+export function buildFusedConvPlan(
+  dnnl: Dnnl,
+  spec: ConvSpec,
+  eltwise: readonly EltwiseOp[] = [],
+  options: FusedConvOptions = {},
+): FusedConvPlan {
   const rank = spec.inSize.length;
   if (rank !== 2 && rank !== 3) throw new Error(`fast conv: expected 2 or 3 spatial axes, got ${rank}`);
   const actTag = rank === 3 ? DNNL.ndhwc : DNNL.nhwc;
@@ -359,6 +377,7 @@ export function buildFusedConvPlan(dnnl: Dnnl, spec: ConvSpec, eltwise: readonly
     );
     check(fn.dnnl_post_ops_create(cell), "post_ops_create");
     postOps = outPointer(cell);
+    if (options.sum) check(fn.dnnl_post_ops_append_sum(postOps, 1), "post_ops_append_sum");
     for (const op of eltwise) {
       const status = fn.dnnl_post_ops_append_eltwise(postOps, 1, DNNL_ELTWISE[op.alg], op.alpha ?? 0, op.beta ?? 0);
       check(status, `post_ops_append_eltwise(${op.alg})`);
@@ -402,6 +421,7 @@ export function buildFusedConvPlan(dnnl: Dnnl, spec: ConvSpec, eltwise: readonly
         if (sx !== x) sx.set(x);
         if (sw !== w) sw.set(w);
         if (sb !== bias) sb.set(bias);
+        if (sy !== y && options.sum) sy.set(y);
         set(srcMem, sx);
         set(biasMem, sb);
         set(dstMem, sy);

@@ -26,6 +26,7 @@ export {
   type ConvPlan,
   type ConvSpec,
   type EltwiseOp,
+  type FusedConvOptions,
   type FusedConvPlan,
 } from "./dnnl_conv.ts";
 export { DNNL_LIBRARY } from "./_dnnl_ffi.ts";

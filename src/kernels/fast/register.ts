@@ -8,7 +8,13 @@ import { tf } from "../../deps.ts";
 import { type Dnnl, DNNL_LIBRARY, openDnnl } from "./_dnnl_ffi.ts";
 import { ConvPlanCache, FAST_CONV_KERNELS, fastConvKernelConfig } from "./cpu_conv_kernels.ts";
 import { FAST_HOST_KERNELS, fastHostKernelConfig, type KernelCounts } from "./host_kernels.ts";
-import { buildFusedConvPlan, type ConvSpec, type EltwiseOp, type FusedConvPlan } from "./dnnl_conv.ts";
+import {
+  buildFusedConvPlan,
+  type ConvSpec,
+  type EltwiseOp,
+  type FusedConvOptions,
+  type FusedConvPlan,
+} from "./dnnl_conv.ts";
 
 /** Environment switch: `NIFTYTS_FAST_KERNELS=off` (or `0`, `stock`) keeps tfjs's stock cpu kernels. */
 export const FAST_KERNELS_ENV = "NIFTYTS_FAST_KERNELS";
@@ -164,7 +170,11 @@ export function fastKernelImplementations(): string[] {
 }
 
 /** Builds oneDNN inference convolutions with bias and fused element-wise post-ops (see {@link fusedConvPlanner}). */
-export type FusedConvPlanner = (spec: ConvSpec, eltwise: readonly EltwiseOp[]) => FusedConvPlan;
+export type FusedConvPlanner = (
+  spec: ConvSpec,
+  eltwise: readonly EltwiseOp[],
+  options?: FusedConvOptions,
+) => FusedConvPlan;
 
 /**
  * oneDNN's fused inference convolutions (conv + bias + activations in one pass) from the library the fast kernels
@@ -175,5 +185,5 @@ export function fusedConvPlanner(): FusedConvPlanner | null {
   if (!status.active) return null;
   const entry = opened.get(status.library);
   if (entry === undefined || entry instanceof Error) return null;
-  return (spec, eltwise) => buildFusedConvPlan(entry.dnnl, spec, eltwise);
+  return (spec, eltwise, options) => buildFusedConvPlan(entry.dnnl, spec, eltwise, options);
 }
