@@ -46,8 +46,8 @@ export interface BenchCase {
   readonly channels?: number;
   readonly activation?: "relu" | "elu";
   /**
-   * Timed once per side, each in a process of its own whose peak RSS is reported with the time (whole-volume
-   * inference: the memory is part of the result).
+   * Timed once per side, each in a process of its own whose peak RSS is reported with the time (whole-volume and
+   * sliding-window inference, training steps: the memory is part of the result).
    */
   readonly ownProcess?: boolean;
   /** zoo_run: the zoo entry id (bench/zoo_cases.ts). */
@@ -148,6 +148,7 @@ export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCa
       dilation: 1,
       repeats: 5,
       quick: true,
+      ownProcess: true,
     },
     {
       case: "HighRes3DNet train step 64³ (Adam, ReLU)",
@@ -160,6 +161,7 @@ export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCa
       dilation: 4,
       repeats: 1, // about 40 s per step here: one warm-up, one timed
       quick: false,
+      ownProcess: true,
     },
     {
       case: "sliding-window U-Net inference 192³ (64³ windows)",
@@ -202,6 +204,7 @@ export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCa
       repeats: 21,
       windowShape: [32, 32, 16],
       quick: true,
+      ownProcess: true,
     },
     meshnetVolume(5, 3, "relu"),
     meshnetVolume(21, 18, "elu"),
