@@ -9,7 +9,7 @@
 import { tf } from "../deps.ts";
 import type { Layer, VariableStore } from "../dsl/mod.ts";
 import { type ConvSpec, convSpecOf, type FusedConvPlan, fusedConvPlanner } from "../kernels/fast/mod.ts";
-import { type GraphConv, type GraphNode, type InferenceGraph, readGraph, type ValueId } from "./_graph.ts";
+import { type GraphNode, type InferenceGraph, readGraph, type ValueId } from "./_graph.ts";
 import { applyPointwise } from "./_pointwise.ts";
 import { traceKernels } from "./_trace.ts";
 
