@@ -5,6 +5,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
 import { conv } from "../src/kernels/mod.ts";
+import { DILATED_FILTER_GRAD } from "../src/kernels/conv_grads.ts";
 import {
   FAST_CONV_KERNELS,
   FAST_KERNELS_ENV,
@@ -79,6 +80,8 @@ Deno.test({
       counts.Conv3D.fast >= 9 && counts.Conv3DBackpropInputV2.fast >= 6 && counts.Conv3DBackpropFilterV2.fast >= 6,
     );
     assert(counts.Conv2D.fast >= 2 && counts.Conv2DBackpropInput.fast >= 2 && counts.Conv2DBackpropFilter.fast >= 2);
+    // dilated filter gradients of batch 1 (3d d2 same/valid, d[1,2,3], d4, 2d d[2,3]) take the direct phase split
+    assertEquals(counts[DILATED_FILTER_GRAD]?.fast, 5);
     const stock = withStockKernels(() => fixture.cases.map(convAndGrads));
     fixture.cases.forEach((c, i) => {
       for (const key of ["y", "dx", "dw"] as const) {

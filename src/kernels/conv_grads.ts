@@ -13,6 +13,20 @@
 import { tf } from "../deps.ts";
 import { padOrCrop, perAxis } from "./_util.ts";
 
+/**
+ * Kernel name of a backend's direct filter gradient of a stride-1 dilated convolution, batch 1 (inputs `x`, `dy`;
+ * attrs {@link DilatedFilterGradAttrs}); used instead of the forward-convolution form where a backend registers it
+ * (the cpu backend with oneDNN: `src/kernels/fast`).
+ */
+export const DILATED_FILTER_GRAD = "NiftyDilatedConvFilterGrad";
+
+/** Attributes of {@link DILATED_FILTER_GRAD}. */
+export interface DilatedFilterGradAttrs {
+  readonly filterShape: number[];
+  readonly dilations: number[];
+  readonly padsBefore: number[];
+}
+
 /** Geometry of a convolution along its spatial axes. */
 export interface ConvGeometry {
   /** Stride per spatial axis. */
@@ -43,6 +57,14 @@ function validConv(x: tf.Tensor, w: tf.Tensor, strides: readonly number[], dilat
     "NDHWC",
     [dilations[0], dilations[1], dilations[2]],
   );
+}
+
+/** A stride-1 "same" forward conv2d/conv3d (by rank) with the given dilations. */
+function sameConv(x: tf.Tensor, w: tf.Tensor, dilations: readonly number[]): tf.Tensor {
+  if (x.rank === 4) {
+    return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same", "NHWC", [dilations[0], dilations[1]]);
+  }
+  return tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 1, "same", "NDHWC", [dilations[0], dilations[1], dilations[2]]);
 }
 
 /** Inserts s − 1 zeros after every element of each spatial axis (a trailing run that callers crop or keep). */
@@ -78,7 +100,15 @@ export function convInputGrad(
     const before = axes.map((i) => (k[i] - 1) * dilations[i] - padsBefore[i]);
     const after = axes.map((i) => xShape[i + 1] + (k[i] - 1) * dilations[i] - spread.shape[i + 1] - before[i]);
     const flipped = tf.transpose(tf.reverse(w, axes), [...axes, rank + 1, rank]);
-    return validConv(padOrCrop(spread, before, after), flipped, axes.map(() => 1), dilations);
+    const ones = axes.map(() => 1);
+    // stride 1 with equal pads of (k − 1)·d / 2: "same" padding inside the convolution, no padded copy of dy
+    if (
+      strides.every((s) => s === 1) &&
+      axes.every((i) => before[i] === after[i] && 2 * before[i] === (k[i] - 1) * dilations[i])
+    ) {
+      return sameConv(dy, flipped, dilations);
+    }
+    return validConv(padOrCrop(spread, before, after), flipped, ones, dilations);
   });
 }
 
@@ -92,6 +122,17 @@ export function convFilterGrad(
   wShape: readonly number[],
   { strides, dilations, padsBefore }: ConvGeometry,
 ): tf.Tensor {
+  if (
+    x.shape[0] === 1 && x.dtype === "float32" && strides.every((s) => s === 1) &&
+    tf.getKernel(DILATED_FILTER_GRAD, tf.getBackend()) !== undefined
+  ) {
+    const attrs: DilatedFilterGradAttrs = {
+      filterShape: [...wShape],
+      dilations: [...dilations],
+      padsBefore: [...padsBefore],
+    };
+    return tf.engine().runKernel(DILATED_FILTER_GRAD, { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
   return tf.tidy(() => {
     const rank = x.rank - 2;
     const spatial = [...Array(rank).keys()].map((i) => i + 1);

@@ -8,7 +8,8 @@
 import type { tf } from "../../deps.ts";
 import type { Dnnl } from "./_dnnl_ffi.ts";
 import type { KernelCounts } from "./host_kernels.ts";
-import { phaseSplit } from "./dilated_filter_grad.ts";
+import { DILATED_FILTER_GRAD, type DilatedFilterGradAttrs } from "../conv_grads.ts";
+import { directPhaseSplit, phaseSplit } from "./dilated_filter_grad.ts";
 import { type ConvAttrs, convSpecOf, matchesOutput, outputShapeOf } from "./conv_spec.ts";
 import {
   buildConvPlan,
@@ -220,6 +221,56 @@ export function fastConvKernelConfig(
         shape: call.outShape,
         dtype: "float32",
       };
+    },
+  };
+}
+
+/** Layouts of the direct phase-split filter gradient: channels-last phases, gradient in tfjs's `[k…, in, out]`. */
+const DIRECT_PHASE_LAYOUTS: ConvLayouts = { src: "nxc", weights: "xio" };
+
+/**
+ * The cpu kernel {@link DILATED_FILTER_GRAD} (inputs x, dy; attrs filterShape, dilations, padsBefore): the filter
+ * gradient of a stride-1 dilated convolution as one undilated oneDNN filter gradient over the phases, gathered
+ * straight from the channels-last source with its padding (see `directPhaseSplit`). The dilated-conv gradient
+ * (`src/kernels/conv_grads.ts`) calls it where it is registered, instead of padding and transposing the source for
+ * a forward convolution.
+ */
+export function dilatedFilterGradKernelConfig(
+  { plans, counts }: { plans: ConvPlanCache; counts: KernelCounts },
+): tf.KernelConfig {
+  return {
+    kernelName: DILATED_FILTER_GRAD,
+    backendName: "cpu",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const be = backend as tf.KernelBackend;
+      const { x, dy } = inputs;
+      const a = float32(be, x), b = float32(be, dy);
+      const { filterShape, dilations, padsBefore } = attrs as unknown as DilatedFilterGradAttrs;
+      if (!x || !dy || !a || !b) throw new Error(`${DILATED_FILTER_GRAD}: expected float32 x and dy`);
+      const rank = x.shape.length - 2;
+      const inSize = x.shape.slice(1, -1), outSize = dy.shape.slice(1, -1), kernel = filterShape.slice(0, rank);
+      const spec: ConvSpec = {
+        batch: x.shape[0],
+        inChannels: x.shape[rank + 1],
+        outChannels: dy.shape[rank + 1],
+        inSize,
+        outSize,
+        kernel,
+        strides: inSize.map(() => 1),
+        dilations,
+        padsBefore,
+        padsAfter: inSize.map((n, i) => Math.max(0, outSize[i] + (kernel[i] - 1) * dilations[i] - n - padsBefore[i])),
+      };
+      const split = directPhaseSplit(spec);
+      const plan = split && plans.get(split.spec, "backwardWeights", DIRECT_PHASE_LAYOUTS);
+      if (!split || !plan) {
+        throw new Error(`${DILATED_FILTER_GRAD}: oneDNN cannot run x [${x.shape}], dy [${dy.shape}], [${dilations}]`);
+      }
+      const out = new Float32Array(filterShape.reduce((p, n) => p * n, 1));
+      plan.run(split.gatherSource(a), split.gatherOutputGradient(b), out);
+      counts[DILATED_FILTER_GRAD] ??= { fast: 0, fallback: 0 };
+      counts[DILATED_FILTER_GRAD].fast++;
+      return { dataId: be.write(out, [...filterShape], "float32"), shape: [...filterShape], dtype: "float32" };
     },
   };
 }

@@ -6,7 +6,13 @@
  */
 import { tf } from "../../deps.ts";
 import { type Dnnl, DNNL_LIBRARY, openDnnl } from "./_dnnl_ffi.ts";
-import { ConvPlanCache, FAST_CONV_KERNELS, fastConvKernelConfig } from "./cpu_conv_kernels.ts";
+import {
+  ConvPlanCache,
+  dilatedFilterGradKernelConfig,
+  FAST_CONV_KERNELS,
+  fastConvKernelConfig,
+} from "./cpu_conv_kernels.ts";
+import { DILATED_FILTER_GRAD } from "../conv_grads.ts";
 import { FAST_HOST_KERNELS, fastHostKernelConfig, type KernelCounts } from "./host_kernels.ts";
 import {
   buildFusedConvPlan,
@@ -126,6 +132,7 @@ export function registerFastCpuKernels(options: FastKernelOptions = {}): FastKer
   let reason: string | undefined;
   if (entry instanceof Error) {
     uninstall(FAST_CONV_KERNELS);
+    removeDilatedFilterGrad();
     reason = `cannot open ${library} (${entry.message.split("\n")[0]})`;
     // outside Deno (a browser bundle) there is no FFI to miss: stay quiet
     if (!warned.has(library) && typeof Deno !== "undefined") {
@@ -137,6 +144,11 @@ export function registerFastCpuKernels(options: FastKernelOptions = {}): FastKer
     for (const name of FAST_CONV_KERNELS) {
       install(name, (prev) => fastConvKernelConfig(name, prev, { plans: entry.plans, counts }), switching);
     }
+    // a kernel of our own (no stock one to replace): the direct filter gradient of dilated convolutions
+    if (switching || tf.getKernel(DILATED_FILTER_GRAD, "cpu") === undefined) {
+      if (tf.getKernel(DILATED_FILTER_GRAD, "cpu") !== undefined) tf.unregisterKernel(DILATED_FILTER_GRAD, "cpu");
+      tf.registerKernel(dilatedFilterGradKernelConfig({ plans: entry.plans, counts }));
+    }
     if (!FAST_CONV_KERNELS.some((k) => installed.has(k))) reason = "the cpu backend has no conv kernels registered";
   }
   const kernels = [...installed.keys()];
@@ -146,9 +158,14 @@ export function registerFastCpuKernels(options: FastKernelOptions = {}): FastKer
   return status;
 }
 
+function removeDilatedFilterGrad(): void {
+  if (tf.getKernel(DILATED_FILTER_GRAD, "cpu") !== undefined) tf.unregisterKernel(DILATED_FILTER_GRAD, "cpu");
+}
+
 /** Puts back every kernel {@link registerFastCpuKernels} replaced (where ours are still the registered ones). */
 export function unregisterFastCpuKernels(): void {
   uninstall([...installed.keys()]);
+  removeDilatedFilterGrad();
   status = { active: false, kernel: "stock", library: status.library, reason: "unregistered", kernels: [] };
 }
 
