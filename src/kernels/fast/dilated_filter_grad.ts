@@ -113,7 +113,7 @@ export function directPhaseSplit(spec: ConvSpec): PhaseSplit | null {
   // the padded source the sums read: F + (K − 1)·s per axis
   const P = F.map((n, i) => n + (K[i] - 1) * s[i]);
   const fm = F.map((n, i) => Math.ceil(n / s[i])), xm = fm.map((n, i) => n + K[i] - 1);
-  const c = spec.inChannels, o = spec.outChannels;
+  const c = spec.inChannels;
   const back = (v: number[]) => (rank === 2 ? v.slice(1) : v);
   const phaseList: Array<[number, number, number]> = [];
   for (let a = 0; a < s[0]; a++) {
