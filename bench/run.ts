@@ -38,11 +38,11 @@ export interface BenchEntry {
   ratio: number | null;
   backend: string;
   kernel: string;
-  /** Peak RSS of the case's own process, for cases timed in one (`ownProcess`). */
-  niftyts_mib?: number;
-  pytorch_mib?: number | null;
+  /** Peak RSS of the case's own process, for cases timed in one (`ownProcess`); null for the others. */
+  niftyts_mib: number | null;
+  pytorch_mib: number | null;
   /** niftyts_mib / pytorch_mib: NiftyTS's peak memory relative to PyTorch's (≤ 1 is less memory). */
-  rss_ratio?: number | null;
+  rss_ratio: number | null;
 }
 
 function peakRssMiB(): number {
@@ -309,6 +309,9 @@ async function main(): Promise<void> {
       ratio: p === null ? null : p / n,
       backend,
       kernel,
+      niftyts_mib: null,
+      pytorch_mib: null,
+      rss_ratio: null,
     };
     const mem = ownMemory.get(c.case);
     if (mem) {
