@@ -11,6 +11,26 @@ import { onednnRunner, type StageRunner, tfjsRunner } from "./_runners.ts";
 import { streamChain } from "./_stream.ts";
 import { traceChain, traceRadius } from "./_trace.ts";
 
+type SlabPiece = { values: Float32Array | Int32Array; shape: number[] };
+
+/** Slabs cut along the first spatial axis, in order, joined back into one volume `length` planes long. */
+function joinSlabs(
+  pieces: SlabPiece[],
+  length: number,
+  labels: boolean,
+): { shape: number[]; data: Float32Array | Int32Array } {
+  const total = pieces.reduce((n, p) => n + p.values.length, 0);
+  const data = labels ? new Int32Array(total) : new Float32Array(total);
+  let offset = 0;
+  for (const p of pieces) {
+    data.set(p.values, offset);
+    offset += p.values.length;
+  }
+  const shape = [...pieces[0].shape];
+  shape[1] = length;
+  return { shape, data };
+}
+
 /** How {@link predictVolume} ran the network. */
 export type PredictMethod = "stream" | "slabs" | "whole";
 
@@ -171,7 +191,7 @@ export function predictVolume(
     }
     const length = spatial[0], halo = radius![0];
     const planes = Math.max(1, options.planes ?? 32);
-    const pieces: { values: Float32Array | Int32Array; shape: number[] }[] = [];
+    const pieces: SlabPiece[] = [];
     for (let a = 0; a < length; a += planes) {
       const b = Math.min(length, a + planes);
       const lo = Math.max(0, a - halo), hi = Math.min(length, b + halo);
@@ -187,16 +207,7 @@ export function predictVolume(
         slab.dispose();
       }
     }
-    const total = pieces.reduce((n, p) => n + p.values.length, 0);
-    const data = labels ? new Int32Array(total) : new Float32Array(total);
-    let offset = 0;
-    for (const p of pieces) {
-      data.set(p.values, offset);
-      offset += p.values.length;
-    }
-    const shape = [...pieces[0].shape];
-    shape[1] = length;
-    return { shape, data, method: "slabs", kernels, note, planes };
+    return { ...joinSlabs(pieces, length, labels), method: "slabs", kernels, note, planes };
   } finally {
     program?.dispose();
   }
@@ -273,7 +284,7 @@ export async function predictVolumeAsync(
   }
   const length = spatial[0], halo = radius[0];
   const planes = Math.max(1, options.planes ?? 32);
-  const pieces: { values: Float32Array | Int32Array; shape: number[] }[] = [];
+  const pieces: SlabPiece[] = [];
   for (let a = 0; a < length; a += planes) {
     const b = Math.min(length, a + planes);
     const lo = Math.max(0, a - halo), hi = Math.min(length, b + halo);
@@ -286,14 +297,5 @@ export async function predictVolumeAsync(
     });
     pieces.push(await readOut(out, labels));
   }
-  const total = pieces.reduce((n, p) => n + p.values.length, 0);
-  const data = labels ? new Int32Array(total) : new Float32Array(total);
-  let offset = 0;
-  for (const p of pieces) {
-    data.set(p.values, offset);
-    offset += p.values.length;
-  }
-  const shape = [...pieces[0].shape];
-  shape[1] = length;
-  return { shape, data, method: "slabs", kernels: "tfjs", planes };
+  return { ...joinSlabs(pieces, length, labels), method: "slabs", kernels: "tfjs", planes };
 }
