@@ -30,4 +30,4 @@ export * from "../src/geometry/mod.ts";
 export * from "../src/data/mod.ts";
 export * as losses from "../src/losses/mod.ts";
 export * as evaluation from "../src/evaluation/mod.ts";
-export * as zoo from "./zoo.ts";
+export * as zoo from "../zoo/portable.ts";

@@ -16,17 +16,10 @@ import type { ZooModel, ZooSourceOptions } from "./model.ts";
 import { loadZooModel } from "./load.ts";
 import { segmentImage, type SegmentOptions, type SegmentResult } from "./segment.ts";
 
-export type { ZooFile } from "./files.ts";
-export type { ZooLabel } from "./_brainchop_labels.ts";
-export { validateManifest, ZOO_TASKS, type ZooManifest } from "./manifest.ts";
-export { ZOO_ENTRIES } from "./entries.ts";
-export { getZooEntry, zooIds } from "./registry.ts";
-export { type ZooModel, zooModelFromLayers, zooNetwork, type ZooSourceOptions } from "./model.ts";
+export * from "./portable.ts";
+export type { ZooSourceOptions } from "./model.ts";
 export { loadZooModel } from "./load.ts";
-export { fetchZooFile, fetchZooModel, type FetchZooOptions } from "./fetch.ts";
-export { type NetworkOutput, runNetwork, runNetworkAsync, type RunNetworkOptions } from "./infer.ts";
-export { keepLargestComponent } from "../src/evaluation/morphology.ts";
-export { exportZooCheckpoint, zooTensors } from "./export.ts";
+export { exportZooCheckpoint } from "./export.ts";
 export { zooIdOfNetworkName, ZooNetwork, zooNetworkName } from "./network.ts";
 export {
   ZOO_CHECKPOINT_ITERATION,
@@ -35,18 +28,6 @@ export {
   zooInferenceConfig,
 } from "./infer_config.ts";
 export { cachedState, ensureZooFiles, zooCacheDir, type ZooProgress } from "./cache.ts";
-export {
-  checkZooInput,
-  type LabelVolume,
-  MIN_FIELD_OF_VIEW_MM,
-  segmentConformed,
-  segmentConformedAsync,
-  segmentImage,
-  segmentImageAsync,
-  type SegmentOptions,
-  type SegmentResult,
-  volumesCsv,
-} from "./segment.ts";
 
 /** Loads an entry by id (weights verified, imported into its DSL network). */
 export function load(id: string, options: ZooSourceOptions = {}): Promise<ZooModel> {
