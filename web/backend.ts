@@ -26,6 +26,9 @@ async function start(name: BrowserBackend, options: BrowserBackendOptions): Prom
   if (tf.getBackend() === name) return;
   const loaded = await backendLoaders[name]() as { setWasmPaths?: (prefix: string) => void };
   if (name === "wasm") {
+    // The threaded wasm build (picked on a cross-origin isolated page such as `cli.ts serve`'s) crashes headless
+    // Chromium mid-run; the single-threaded SIMD build is the one that works everywhere.
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
     loaded.setWasmPaths?.(options.wasmPaths ?? new URL("/tfjs-backend-wasm/", globalThis.location?.href).href);
   }
   let ok = false;
