@@ -21,6 +21,21 @@ export function fileExists(path: string): boolean {
   }
 }
 
+/** Voxels [from, from + size) of every axis of a 3D image, with the affine moved to match. */
+export function cropImage(image: Image, from: number, size: number): Image {
+  const [nx, ny] = image.shape;
+  const data = new Uint8Array(size ** 3);
+  let o = 0;
+  for (let z = 0; z < size; z++) {
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) data[o++] = image.data[(from + x) + nx * ((from + y) + ny * (from + z))];
+    }
+  }
+  const a = image.affine.map((row) => [...row]);
+  for (let r = 0; r < 3; r++) a[r][3] += (a[r][0] + a[r][1] + a[r][2]) * from;
+  return { ...image, data, shape: [size, size, size, 1, 1], ndim: 3, affine: a as unknown as Image["affine"] };
+}
+
 /** A float32 image with the given shape and affine (default 1 mm RAS). */
 export function makeImage(data: Float32Array, shape: Shape5, affine?: Affine): Image {
   const a: Affine = affine ?? [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];

@@ -85,6 +85,18 @@ export async function assertNoTensorLeak(what: string, fn: () => unknown | Promi
   if (after !== before) throw new Error(`${what}: tensor count went from ${before} to ${after}`);
 }
 
+/** Runs Debian's python3 on a script with arguments; returns stdout trimmed (throws with stderr on a non-zero exit). */
+export async function runPython(script: string, args: readonly string[] = []): Promise<string> {
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: ["-c", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  if (out.code !== 0) throw new Error(`python3 exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
 /** Whether Debian's reference Python stack is importable; tests that regenerate fixtures skip without it. */
 export function referencePythonAvailable(modules = ["numpy", "torch"]): boolean {
   try {

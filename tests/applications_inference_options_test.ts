@@ -11,7 +11,7 @@ import "../src/applications/mod.ts";
 import { runAction } from "../src/engine/mod.ts";
 import { readImage } from "../src/io/mod.ts";
 import { collector, phantomData, writeConfig } from "./_applications_data.ts";
-import { referencePythonAvailable } from "./_util.ts";
+import { referencePythonAvailable, runPython as python } from "./_util.ts";
 import { assertRejectsMatching } from "./_applications_checks.ts";
 
 await useBackend("cpu");
@@ -27,18 +27,6 @@ async function cli(args: string[]) {
     stderr: "piped",
   }).output();
   return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
-}
-
-/** Runs python on a script with arguments; returns stdout (fails the test on a non-zero exit). */
-async function python(script: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout).trim();
 }
 
 // scipy on the plain output: largest full-connectivity component per label, then each label's holes

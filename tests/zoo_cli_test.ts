@@ -6,10 +6,11 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
 import { applyNetwork, restoreRuleFromFile, VariableStore } from "../src/dsl/mod.ts";
-import { readImage, writeNifti } from "../src/io/mod.ts";
+import { parseLabelTable, readImage, writeNifti } from "../src/io/mod.ts";
 import { resolveNetwork } from "../networks/mod.ts";
 import { getZooEntry, loadZooModel, segmentImage, type ZooModel, zooNetwork } from "../zoo/mod.ts";
-import { makeImage } from "./_data_helpers.ts";
+import { cropImage, makeImage } from "./_data_helpers.ts";
+import { referencePythonAvailable, runPython } from "./_util.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const MIRROR = new URL("../../shared/data/brainchop/", import.meta.url).pathname;
@@ -81,6 +82,56 @@ Deno.test("cli zoo run: unknown id, a 2D image and a tiny volume each give one e
   }
   assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["slice.nii.gz", "tiny.nii.gz"]);
   await Deno.remove(dir, { recursive: true });
+});
+
+const NIBABEL = referencePythonAvailable(["nibabel"]);
+
+Deno.test({
+  name: "cli zoo run writes the label map with NIfTI intent NIFTI_INTENT_LABEL and the entry's label tables beside it",
+  ignore: !present,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    await writeNifti(`${dir}/crop.nii.gz`, cropImage(await readImage(`${MIRROR}t1_crop.nii.gz`), 88, 80));
+    const r = await cli(["zoo", "run", "gwm-light", `${dir}/crop.nii.gz`, "-o", `${dir}/out/labels.nii.gz`]);
+    assertEquals(r.code, 0, r.stderr);
+    const files = [...Deno.readDirSync(`${dir}/out`)].map((e) => e.name).sort();
+    assertEquals(files, [
+      "gwm-light_colormap.json",
+      "gwm-light_lut.lut",
+      "gwm-light_lut.txt",
+      "labels.csv",
+      "labels.nii.gz",
+    ]);
+    const labels = await readImage(`${dir}/out/labels.nii.gz`);
+    assertEquals([labels.header?.intentCode, labels.header?.intentName, labels.header?.auxFile], [
+      1002,
+      "labels",
+      "gwm-light_lut.txt",
+    ]);
+    if (NIBABEL) {
+      // nibabel names intent 1002 "label" and reads aux_file as written.
+      const printed = await runPython(
+        "import sys, nibabel as nib\nh = nib.load(sys.argv[1]).header\nprint(h.get_intent()[0], h['aux_file'].item().decode())",
+        [`${dir}/out/labels.nii.gz`],
+      );
+      assertEquals(printed, "label gwm-light_lut.txt");
+    }
+    const entry = getZooEntry("gwm-light").output.labels;
+    // A FreeSurfer LUT separates fields by white space: names keep their words joined by "_".
+    for (
+      const [table, name] of [["gwm-light_lut.txt", (n: string) => n.replaceAll(" ", "_")], [
+        "gwm-light_colormap.json",
+        (n: string) => n,
+      ]] as const
+    ) {
+      const read = parseLabelTable(await Deno.readTextFile(`${dir}/out/${table}`), table);
+      assertEquals(
+        read.map((l) => [l.value, l.name, [...l.rgb]]),
+        entry.map((l) => [l.value, name(l.name), [...l.rgb]]),
+      );
+    }
+    await Deno.remove(dir, { recursive: true });
+  },
 });
 
 Deno.test({
@@ -174,7 +225,15 @@ Deno.test({
     const r = await cli(["zoo", "run", "gwm-light", `${dir}/in`, "-o", `${dir}/out`]);
     assertEquals(r.code, 0, r.stderr);
     const files = [...Deno.readDirSync(`${dir}/out`)].map((e) => e.name).sort();
-    assertEquals(files, ["s1_gwm-light.csv", "s1_gwm-light.nii.gz", "s2_gwm-light.csv", "s2_gwm-light.nii.gz"]);
+    assertEquals(files, [
+      "gwm-light_colormap.json",
+      "gwm-light_lut.lut",
+      "gwm-light_lut.txt",
+      "s1_gwm-light.csv",
+      "s1_gwm-light.nii.gz",
+      "s2_gwm-light.csv",
+      "s2_gwm-light.nii.gz",
+    ]);
     const labels = await readImage(`${dir}/out/s1_gwm-light.nii.gz`);
     assertEquals(labels.shape, [128, 128, 128, 1, 1]);
     const csv = Deno.readTextFileSync(`${dir}/out/s1_gwm-light.csv`).trim().split("\n");

@@ -16,6 +16,7 @@ import { zooPullCommand } from "../src/commands/zoo_pull.ts";
 import { writeZooNiftyNetFolder, zooModelDir } from "../src/commands/zoo_niftynet.ts";
 import { getZooEntry, keepLargestComponent, loadZooModel, segmentImage, zooInferenceConfig } from "../zoo/mod.ts";
 import { collector, phantomData, writeConfig } from "./_applications_data.ts";
+import { cropImage } from "./_data_helpers.ts";
 import { assertRejectsMatching } from "./_applications_checks.ts";
 
 await useBackend("cpu");
@@ -29,21 +30,6 @@ const present = (() => {
   }
 })();
 const skip = present ? "" : ` (skipped: ${MIRROR} is absent)`;
-
-/** Voxels [from, from + size) of every axis of a 3D image, with the affine moved to match. */
-function cropImage(image: Image, from: number, size: number): Image {
-  const [nx, ny] = image.shape;
-  const data = new Uint8Array(size ** 3);
-  let o = 0;
-  for (let z = 0; z < size; z++) {
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) data[o++] = image.data[(from + x) + nx * ((from + y) + ny * (from + z))];
-    }
-  }
-  const a = image.affine.map((row) => [...row]);
-  for (let r = 0; r < 3; r++) a[r][3] += (a[r][0] + a[r][1] + a[r][2]) * from;
-  return { ...image, data, shape: [size, size, size, 1, 1], ndim: 3, affine: a as unknown as Image["affine"] };
-}
 
 async function pulled(cacheDir: string, id: string): Promise<string[]> {
   return await zooPullCommand([id], {

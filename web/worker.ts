@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { decodeNiftiFile, encodeNifti1, type Image } from "../src/io/mod.ts";
+import { decodeNiftiFile, encodeNifti1, type Image, NIFTI_INTENT_LABEL } from "../src/io/mod.ts";
 import { recordGraph } from "../src/dsl/mod.ts";
 import { graphHtml } from "../src/viz/graph_html.ts";
 import { fetchZooModel } from "../zoo/fetch.ts";
@@ -66,7 +66,7 @@ async function segment(id: string, asked: Request & { type: "segment" }): Promis
       scope.postMessage({ type: "progress", fraction, message });
     },
   });
-  const nifti = encodeNifti1(result.labels);
+  const nifti = encodeNifti1(result.labels, { intent: { code: NIFTI_INTENT_LABEL, name: "labels" } });
   const buffer = nifti.buffer.slice(nifti.byteOffset, nifti.byteOffset + nifti.byteLength) as ArrayBuffer;
   const colours = m.manifest.output.labels;
   scope.postMessage({

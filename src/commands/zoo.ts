@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
-import { readImage, writeNifti } from "../io/mod.ts";
+import { basename, dirname, join } from "node:path";
+import { labelTableFiles, NIFTI_INTENT_LABEL, readImage, writeLabelTables, writeNifti } from "../io/mod.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { formatShard, resolveShard } from "../util/shard.ts";
 import { ZooShard } from "./zoo_shard.ts";
@@ -119,6 +119,19 @@ export function zooOutputPath(out: string, input: string, id: string, single: bo
   return join(out, `${stem(input)}_${id}.nii.gz`);
 }
 
+/** NIfTI options of a label map: intent NIFTI_INTENT_LABEL, and the FreeSurfer LUT written beside it if any. */
+function labelMapOptions(tablePrefix?: string) {
+  return {
+    intent: { code: NIFTI_INTENT_LABEL, name: "labels" },
+    auxFile: tablePrefix ? labelTableFiles(tablePrefix).lut : undefined,
+  };
+}
+
+async function written(path: string, writing: Promise<void>): Promise<string> {
+  await writing;
+  return path;
+}
+
 function sidecar(path: string, suffix: string): string {
   return path.replace(/\.nii(\.gz)?$/i, (ext) => `${suffix}${ext}`);
 }
@@ -137,7 +150,9 @@ export async function zooRunCommand(id: string, inputs: readonly string[], optio
   if (found && /\.nii(\.gz)?$/i.test(options.out)) {
     throw new Error(`zoo run --shard: -o must be a folder, got "${options.out}"`);
   }
-  if (!single || !/\.nii(\.gz)?$/i.test(options.out)) await Deno.mkdir(options.out, { recursive: true });
+  // The output folder, or the output file's folder, is made when missing.
+  const outDir = single && /\.nii(\.gz)?$/i.test(options.out) ? dirname(options.out) : options.out;
+  await Deno.mkdir(outDir, { recursive: true });
   if (found) console.log(`shard ${formatShard(found.shard)} (from ${found.source})`);
   const plan = found
     ? await ZooShard.plan(scans, {
@@ -163,31 +178,33 @@ export async function zooRunCommand(id: string, inputs: readonly string[], optio
           onProgress: (m) => log(`${tag}${m}`),
         });
         const path = zooOutputPath(options.out, scan, id, single);
-        const written = [path];
-        const files: [string, () => Promise<void>][] = [[path, () => writeNifti(path, result.output)]];
+        const mainIsLabels = entry.output.kind !== "extracted";
+        // Each write returns the path(s) it wrote; the main output first.
+        const writes: (() => Promise<string | string[]>)[] = [
+          () => written(path, writeNifti(path, result.output, mainIsLabels ? labelMapOptions(id) : {})),
+        ];
+        if (mainIsLabels) writes.push(() => writeLabelTables(dirname(path), entry.output.labels, id));
         const csv = path.replace(/\.nii(\.gz)?$/i, ".csv");
-        files.push([csv, () => writeFileAtomic(csv, volumesCsv(result.volumes))]);
+        writes.push(() => written(csv, writeFileAtomic(csv, volumesCsv(result.volumes))));
         if (entry.output.kind === "extracted") {
           const p = sidecar(path, "_mask");
-          files.push([p, () => writeNifti(p, result.mask)]);
+          writes.push(() => written(p, writeNifti(p, result.mask, labelMapOptions())));
         }
         if (options.maskInput && entry.output.kind !== "extracted") {
           const p = sidecar(path, "_masked");
           const data = image.data.slice(0, result.mask.data.length).map((v, i) => (result.mask.data[i] ? v : 0));
           const masked = { ...image, data, shape: result.mask.shape, ndim: 3 } as typeof image;
-          files.push([p, () => writeNifti(p, masked)]);
+          writes.push(() => written(p, writeNifti(p, masked)));
         }
         if (result.probabilities) {
           const p = sidecar(path, "_prob");
           const probabilities = result.probabilities;
-          files.push([p, () => writeNifti(p, probabilities)]);
+          writes.push(() => written(p, writeNifti(p, probabilities)));
         }
-        for (const [p, write] of files) {
-          await write();
-          if (!written.includes(p)) written.push(p);
-        }
+        const paths: string[] = [];
+        for (const write of writes) paths.push(...[await write()].flat());
         const seconds = ((performance.now() - start) / 1000).toFixed(1);
-        lines.push(...result.notes, `${tag}${scan}: ${entry.id} in ${seconds} s → ${written.join(", ")}`);
+        lines.push(...result.notes, `${tag}${scan}: ${entry.id} in ${seconds} s → ${paths.join(", ")}`);
         await plan?.finished(scan);
       } catch (e) {
         const message = (e as Error).message;

@@ -142,21 +142,25 @@ export function formatColormapJson(entries: readonly LabelEntry[]): string {
   }) + "\n";
 }
 
-/** File names {@link writeLabelTables} writes. */
-export const LABEL_TABLE_FILES = {
-  lut: "label_lut.txt",
-  fsleyes: "label_lut.lut",
-  colormap: "label_colormap.json",
-} as const;
+/** File names {@link writeLabelTables} writes with `prefix` (FreeSurfer LUT, FSLeyes LUT, NiiVue colormap). */
+export function labelTableFiles(prefix = "label"): { lut: string; fsleyes: string; colormap: string } {
+  return { lut: `${prefix}_lut.txt`, fsleyes: `${prefix}_lut.lut`, colormap: `${prefix}_colormap.json` };
+}
+
+/** File names {@link writeLabelTables} writes by default. */
+export const LABEL_TABLE_FILES = labelTableFiles();
 
 /**
- * Writes `label_lut.txt` (FreeSurfer), `label_lut.lut` (FSLeyes) and `label_colormap.json` (NiiVue) into `dir`,
- * atomically; returns the paths.
+ * Writes `<prefix>_lut.txt` (FreeSurfer), `<prefix>_lut.lut` (FSLeyes) and `<prefix>_colormap.json` (NiiVue) into
+ * `dir` (prefix `label` by default), atomically; returns the paths.
  */
-export async function writeLabelTables(dir: string, entries: readonly LabelEntry[]): Promise<string[]> {
-  const paths = [LABEL_TABLE_FILES.lut, LABEL_TABLE_FILES.fsleyes, LABEL_TABLE_FILES.colormap].map((f) =>
-    `${dir}/${f}`
-  );
+export async function writeLabelTables(
+  dir: string,
+  entries: readonly LabelEntry[],
+  prefix?: string,
+): Promise<string[]> {
+  const files = labelTableFiles(prefix);
+  const paths = [files.lut, files.fsleyes, files.colormap].map((f) => `${dir}/${f}`);
   await writeFileAtomic(paths[0], formatFreeSurferLut(entries));
   await writeFileAtomic(paths[1], formatFslLut(entries));
   await writeFileAtomic(paths[2], formatColormapJson(entries));

@@ -23,6 +23,7 @@ export {
   formatFslLut,
   LABEL_TABLE_FILES,
   type LabelEntry,
+  labelTableFiles,
   NIFTI_INTENT_LABEL,
   parseLabelTable,
   readLabelTable,
