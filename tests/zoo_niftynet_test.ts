@@ -10,7 +10,7 @@ import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
 import "../src/applications/mod.ts";
 import { checkpointPath, readTrainingCheckpoint, runAction } from "../src/engine/mod.ts";
-import { type Image, readImage, writeNifti } from "../src/io/mod.ts";
+import { readImage, writeNifti } from "../src/io/mod.ts";
 import { readSafetensors } from "../src/weights/mod.ts";
 import { zooPullCommand } from "../src/commands/zoo_pull.ts";
 import { writeZooNiftyNetFolder, zooModelDir } from "../src/commands/zoo_niftynet.ts";
