@@ -6,10 +6,13 @@
  *   into its filter and bias), the activations after them (oneDNN post-ops) and one residual addition (oneDNN's sum
  *   post-op; a residual whose channels were zero-padded is padded while it is copied into the output buffer);
  * - pointwise steps on other tensors merge into one pass;
- * - additions of two tensors and zero padding of the channels stay separate operations.
+ * - additions of two tensors and zero padding of the channels stay separate operations;
+ * - U-Net operations run as oneDNN layers: max/average pooling, transposed convolutions, concatenation along the
+ *   channels, linear resizing with half-pixel centres (resize3d's reshape/resize chain read as one resize, see
+ *   `_patterns.ts`, as is NiftyNet's PReLU form, which then joins the convolution's pointwise pass).
  *
- * Anything else (pooling, resizing, strided or transposed convolution in other layouts, PReLU's two-branch form,
- * normalisation over space) makes the network unsupported, with the reason.
+ * Anything else (convolutions in channels-first layout, resizing with aligned corners or the legacy rule, nearest
+ * resizing, concatenation along space, normalisation over space) makes the network unsupported, with the reason.
  *
  * @module
  */
@@ -23,6 +26,7 @@ import {
   type Trace,
   type TracedKernel,
 } from "./_trace.ts";
+import { rewritePatterns } from "./_patterns.ts";
 
 /** Index of a tensor of the graph; 0 is the network's input. */
 export type ValueId = number;
@@ -70,8 +74,64 @@ export interface GraphPad {
   output: ValueId;
 }
 
+/** Max or average pooling (TensorFlow's "same"/"valid" padding; the average excludes the padding). */
+export interface GraphPool {
+  readonly kind: "pool";
+  readonly input: ValueId;
+  readonly alg: "max" | "avg";
+  readonly kernel: readonly number[];
+  readonly strides: readonly number[];
+  readonly pad: "same" | "valid";
+  output: ValueId;
+}
+
+/**
+ * Linear resizing with half-pixel centres (tfjs `halfPixelCenters`, PyTorch `align_corners=False`) of every spatial
+ * axis by `scale[i] = [out, in]` as traced on the probe: a window of another size is resized by the same factors.
+ */
+export interface GraphResize {
+  readonly kind: "resize";
+  readonly input: ValueId;
+  readonly scale: readonly (readonly [number, number])[];
+  output: ValueId;
+}
+
+/** A transposed convolution (no bias): output size `in·stride` ("same") or `(in − 1)·stride + k` ("valid"). */
+export interface GraphDeconv {
+  readonly kind: "deconv";
+  readonly input: ValueId;
+  /** Filter `[k…, out, in]` (tfjs's `conv3dTranspose` layout). */
+  readonly w: Float32Array;
+  readonly wShape: readonly number[];
+  readonly strides: readonly number[];
+  readonly pad: "same" | "valid";
+  output: ValueId;
+}
+
+/** Concatenation along the channels. */
+export interface GraphConcat {
+  readonly kind: "concat";
+  readonly inputs: readonly ValueId[];
+  output: ValueId;
+}
+
 /** One operation of an {@link InferenceGraph}. */
-export type GraphNode = GraphConv | GraphPointwise | GraphAdd | GraphPad;
+export type GraphNode =
+  | GraphConv
+  | GraphPointwise
+  | GraphAdd
+  | GraphPad
+  | GraphPool
+  | GraphResize
+  | GraphDeconv
+  | GraphConcat;
+
+/** The values `node` reads (a fused residual included), in the order it reads them. */
+export function inputsOf(node: GraphNode): ValueId[] {
+  if (node.kind === "add" || node.kind === "concat") return [...node.inputs];
+  if (node.kind === "conv" && node.residual) return [node.input, node.residual.value];
+  return [node.input];
+}
 
 /** A network read as a graph of fused operations, in execution order. */
 export interface InferenceGraph {
@@ -88,6 +148,63 @@ export interface NotGraph {
 }
 
 const IDENTITY = new Set(["Identity", "Cast"]);
+
+const POOLS: Readonly<Record<string, "max" | "avg">> = {
+  MaxPool3D: "max",
+  MaxPool: "max",
+  AvgPool3D: "avg",
+  AvgPool: "avg",
+};
+
+/** A per-axis attribute (one number for every axis, or one per axis), or null. */
+function perAxis(v: unknown, rank: number): number[] | null {
+  if (typeof v === "number") return new Array<number>(rank).fill(v);
+  return Array.isArray(v) && v.length === rank ? v.map(Number) : null;
+}
+
+const channelsLast = (k: TracedKernel) => ["NDHWC", "NHWC"].includes(String(k.attrs.dataFormat ?? "NDHWC"));
+
+function poolNode(k: TracedKernel, input: ValueId, output: ValueId): GraphPool | string {
+  const rank = k.inputs[0].rank - 2;
+  const kernel = perAxis(k.attrs.filterSize, rank), strides = perAxis(k.attrs.strides, rank);
+  const pad = k.attrs.pad;
+  const dilations = perAxis(k.attrs.dilations ?? 1, rank);
+  if (!kernel || !strides || (pad !== "same" && pad !== "valid") || !channelsLast(k)) {
+    return `${k.name} with pad ${JSON.stringify(pad)} in ${k.attrs.dataFormat ?? "NDHWC"}`;
+  }
+  if (!dilations || dilations.some((d) => d !== 1)) return `${k.name} with dilations`;
+  return { kind: "pool", input, alg: POOLS[k.name], kernel, strides, pad, output };
+}
+
+/** Output spatial size of a transposed convolution by the rule {@link GraphDeconv} states. */
+export function deconvOutSize(inSize: readonly number[], node: Pick<GraphDeconv, "wShape" | "strides" | "pad">) {
+  return inSize.map((n, i) => node.pad === "same" ? n * node.strides[i] : (n - 1) * node.strides[i] + node.wShape[i]);
+}
+
+function deconvNode(k: TracedKernel, input: ValueId, output: ValueId): GraphDeconv | string {
+  const filter = k.constants.get(1);
+  if (k.dataInputs.length !== 1 || k.dataInputs[0] !== 0 || !filter) return "transposed convolution with a data filter";
+  const x = k.inputs[0], rank = x.rank - 2;
+  const strides = perAxis(k.attrs.strides, rank), pad = k.attrs.pad;
+  if (!strides || (pad !== "same" && pad !== "valid") || !channelsLast(k)) {
+    return `transposed convolution with pad ${JSON.stringify(pad)}`;
+  }
+  const dilations = perAxis(k.attrs.dilations ?? 1, rank);
+  if (!dilations || dilations.some((d) => d !== 1)) return "transposed convolution with dilations";
+  const node: GraphDeconv = {
+    kind: "deconv",
+    input,
+    w: Float32Array.from(filter.values),
+    wShape: [...filter.shape],
+    strides,
+    pad,
+    output,
+  };
+  const traced = k.outputs[0].shape.slice(1, -1);
+  const rule = deconvOutSize(x.shape.slice(1, -1), node);
+  if (traced.some((n, i) => n !== rule[i])) return `transposed convolution to [${traced}] from [${x.shape}]`;
+  return node;
+}
 
 /** The kernel's operation on graph values, before fusion; a string says why it is not supported. */
 function rawNode(k: TracedKernel, ids: ValueId[], output: ValueId): GraphNode | string {
@@ -110,6 +227,13 @@ function rawNode(k: TracedKernel, ids: ValueId[], output: ValueId): GraphNode | 
       output,
     };
   }
+  if (k.name === "Conv3DBackpropInputV2" || k.name === "Conv2DBackpropInput") return deconvNode(k, ids[0], output);
+  if (k.name === "Concat") {
+    const axis = Number(k.attrs.axis);
+    if (k.dataInputs.length !== k.inputs.length) return "concatenation with a constant tensor";
+    if (axis !== input.rank - 1 && axis !== -1) return `concatenation along axis ${axis}`;
+    return { kind: "concat", inputs: ids, output };
+  }
   if (k.dataInputs.length === 2) {
     const [a, b] = k.dataInputs.map((i) => k.inputs[i]);
     const same = a.shape.length === b.shape.length && a.shape.every((n, i) => n === b.shape[i]);
@@ -125,6 +249,14 @@ function rawNode(k: TracedKernel, ids: ValueId[], output: ValueId): GraphNode | 
       return "padding of spatial axes";
     }
     return { kind: "pad", input: ids[0], before: paddings[last][0], after: paddings[last][1], output };
+  }
+  if (POOLS[k.name]) return poolNode(k, ids[0], output);
+  if (k.name === "Resize3D" || k.name === "ResizeBilinear") {
+    if (k.attrs.halfPixelCenters !== true || k.attrs.alignCorners === true) {
+      return "linear resizing without half-pixel centres (alignCorners, or tfjs's legacy rule)";
+    }
+    const scale = input.shape.slice(1, -1).map((n, i) => [out.shape[i + 1], n] as const);
+    return { kind: "resize", input: ids[0], scale, output };
   }
   if (out.shape.length !== input.shape.length || out.shape.some((n, i) => n !== input.shape[i])) {
     return `kernel ${k.name} changes the shape`;
@@ -163,7 +295,7 @@ export function readGraph(trace: Trace, probeId: number): InferenceGraph | NotGr
   const valueOf = new Map<number, ValueId>([[probeId, 0]]);
   let next = 1;
   const raw: GraphNode[] = [];
-  for (const k of trace.kernels) {
+  for (const k of rewritePatterns(trace.kernels, trace.outputId)) {
     if (k.dataInputs.length === 0) continue; // constant work (batch-norm statistics, weight transforms)
     if (k.outputs.length !== 1) return other(`kernel ${k.name} has ${k.outputs.length} outputs`);
     const ids = k.dataInputs.map((i) => valueOf.get(k.inputs[i].id));
@@ -185,10 +317,7 @@ export function readGraph(trace: Trace, probeId: number): InferenceGraph | NotGr
 
   const uses = new Map<ValueId, number>([[output, 1]]);
   const use = (v: ValueId) => uses.set(v, (uses.get(v) ?? 0) + 1);
-  for (const n of raw) {
-    if (n.kind === "add") n.inputs.forEach(use);
-    else use(n.input);
-  }
+  for (const n of raw) inputsOf(n).forEach(use);
   const nodes: GraphNode[] = [];
   const producer = new Map<ValueId, GraphNode>();
   const dead = new Set<GraphNode>();

@@ -37,6 +37,11 @@ export function applyPointwise(steps: readonly PointwiseStep[], data: Float32Arr
       for (let i = 0; i < data.length; i += channels) {
         for (let c = 0; c < channels; c++) data[i + c] = data[i + c] * scale[c] + shift[c];
       }
+    } else if (step.kind === "prelu") {
+      const { alpha } = step;
+      for (let i = 0; i < data.length; i += channels) {
+        for (let c = 0; c < channels; c++) if (data[i + c] < 0) data[i + c] *= alpha[c];
+      }
     } else if (step.kind === "eltwise") {
       const f = eltwiseFunction(step.op);
       for (let i = 0; i < data.length; i++) data[i] = f(data[i]);

@@ -34,8 +34,14 @@ export interface SoftmaxStep {
   readonly kind: "softmax";
 }
 
+/** PReLU: `x` where positive, `alpha[c]·x` where negative (one slope per channel). */
+export interface PreluStep {
+  readonly kind: "prelu";
+  readonly alpha: Float32Array;
+}
+
 /** A step applied voxel by voxel. */
-export type PointwiseStep = AffineOp | EltwiseStep | SoftmaxStep;
+export type PointwiseStep = AffineOp | EltwiseStep | SoftmaxStep | PreluStep;
 
 /** One convolution of a chain, with the bias and activations fused into it and what follows unfused. */
 export interface ConvStage {
@@ -193,6 +199,11 @@ export function pointwiseStep(k: TracedKernel, channels: number): PointwiseStep 
   if (k.name === "Softmax") {
     const dim = Number(k.attrs.dim ?? -1);
     return dim === -1 || dim === rank - 1 ? { kind: "softmax" } : `softmax over axis ${dim}`;
+  }
+  if (k.name === "Prelu") {
+    const alpha = k.constants.get(1);
+    const values = alpha && k.dataInputs[0] === 0 && perChannel(alpha, channels, rank);
+    return values ? { kind: "prelu", alpha: values } : "Prelu with a non per-channel slope";
   }
   if (AFFINE_KERNELS.has(k.name) && k.inputs.length === 2) {
     const dataAt = k.dataInputs[0];

@@ -2,7 +2,7 @@
  * Inference of whole volumes: {@link predictVolume} streams fully convolutional networks plane by plane (oneDNN
  * convolutions with fused bias and activation where available) in bounded memory, with exact results;
  * {@link predictVolumeAsync} gives the same on every backend (on webgpu: slabs on the device, read asynchronously);
- * {@link compileInference} compiles other networks (residual blocks) into fused oneDNN operations on reused buffers,
+ * {@link compileInference} compiles other networks (residual blocks, U-Nets) into fused oneDNN operations on reused buffers,
  * for windows and slabs; test-time flip augmentation with uncertainty maps ({@link predictWithFlips}); and
  * {@link normalizedChainLabels} streams chains with whole-volume instance normalisation in two passes per layer.
  *

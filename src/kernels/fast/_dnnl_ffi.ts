@@ -67,6 +67,19 @@ export const DNNL_ELTWISE = {
   geluErf: 0x30,
 } as const;
 
+/** `sizeof(dnnl_memory_desc_t)` in 2.6, exactly: arrays of descriptors (concatenation sources) are laid out by it. */
+export const MEMORY_DESC_STRUCT_BYTES = 696;
+/** Bytes reserved per pooling or resampling descriptor (under 4 KiB in 2.6). */
+export const LAYER_DESC_BYTES = 8192;
+
+/** `dnnl_alg_kind_t` pooling and resampling algorithms (oneDNN 2.6). */
+export const DNNL_LAYER_ALG = {
+  poolingMax: 0x1ff,
+  poolingAvgExcludePadding: 0x3ff,
+  resamplingNearest: 0x2fff0,
+  resamplingLinear: 0x2fff1,
+} as const;
+
 const SYMBOLS = {
   dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
   dnnl_stream_create: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
@@ -119,6 +132,26 @@ const SYMBOLS = {
   dnnl_primitive_attr_create: { parameters: ["buffer"], result: "i32" },
   dnnl_primitive_attr_set_post_ops: { parameters: ["pointer", "pointer"], result: "i32" },
   dnnl_primitive_attr_destroy: { parameters: ["pointer"], result: "i32" },
+  // inference layers (dnnl_layers.ts): pooling, resampling, concatenation
+  dnnl_pooling_forward_desc_init: {
+    parameters: ["buffer", "i32", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  dnnl_resampling_forward_desc_init: {
+    parameters: ["buffer", "i32", "i32", "pointer", "buffer", "buffer"],
+    result: "i32",
+  },
+  dnnl_concat_primitive_desc_create: {
+    parameters: ["buffer", "buffer", "i32", "i32", "buffer", "pointer", "pointer"],
+    result: "i32",
+  },
+  dnnl_primitive_desc_iterator_create: {
+    parameters: ["buffer", "buffer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  dnnl_primitive_desc_iterator_next: { parameters: ["pointer"], result: "i32" },
+  dnnl_primitive_desc_iterator_fetch: { parameters: ["pointer"], result: "pointer" },
+  dnnl_primitive_desc_iterator_destroy: { parameters: ["pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The opened library's functions. */

@@ -59,11 +59,13 @@ function dimsOf(values: readonly number[]): BigInt64Array {
 
 /** V8 may keep tiny typed arrays inside its moving heap; give oneDNN a stable, separately allocated copy. */
 const STABLE_BYTES = 256;
-function stable(a: Float32Array): Float32Array {
+/** `a`, or a same-length view of a separately allocated buffer when `a` is small enough to move (copy in/out). */
+export function stable(a: Float32Array): Float32Array {
   return a.byteLength >= STABLE_BYTES ? a : new Float32Array(new ArrayBuffer(STABLE_BYTES)).subarray(0, a.length);
 }
 
-class PlanBuilder {
+/** Collects the oneDNN objects a plan creates, to destroy them together. */
+export class PlanBuilder {
   readonly #dnnl: Dnnl;
   readonly #cell = new BigUint64Array(1);
   readonly pds: Deno.PointerValue[] = [];
@@ -122,7 +124,8 @@ class PlanBuilder {
   }
 }
 
-function implementationOf(dnnl: Dnnl, pd: Deno.PointerValue): string {
+/** oneDNN's implementation name of a primitive descriptor. */
+export function implementationOf(dnnl: Dnnl, pd: Deno.PointerValue): string {
   const cell = new BigUint64Array(1);
   if (dnnl.fn.dnnl_primitive_desc_query(pd, DNNL.queryImplInfoStr, 0, cell) !== DNNL.success) return "unknown";
   const p = outPointer(cell);
@@ -130,7 +133,7 @@ function implementationOf(dnnl: Dnnl, pd: Deno.PointerValue): string {
 }
 
 /** `dnnl_exec_arg_t` array: { int arg; dnnl_memory_t memory; } × n (16 bytes each). */
-function execArgs(pairs: Array<[number, Deno.PointerValue]>): Uint8Array<ArrayBuffer> {
+export function execArgs(pairs: Array<[number, Deno.PointerValue]>): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(16 * pairs.length);
   const view = new DataView(bytes.buffer);
   pairs.forEach(([arg, mem], i) => {

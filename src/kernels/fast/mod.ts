@@ -13,6 +13,8 @@ export {
   fastKernelStatus,
   type FusedConvPlanner,
   fusedConvPlanner,
+  type LayerPlanners,
+  layerPlanners,
   registerFastCpuKernels,
   unregisterFastCpuKernels,
 } from "./register.ts";
@@ -29,4 +31,5 @@ export {
   type FusedConvOptions,
   type FusedConvPlan,
 } from "./dnnl_conv.ts";
+export { type LayerPlan, type PoolSpec, type ResampleSpec } from "./dnnl_layers.ts";
 export { DNNL_LIBRARY } from "./_dnnl_ffi.ts";

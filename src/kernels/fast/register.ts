@@ -15,12 +15,22 @@ import {
 import { DILATED_FILTER_GRAD } from "../conv_grads.ts";
 import { FAST_HOST_KERNELS, fastHostKernelConfig, type KernelCounts } from "./host_kernels.ts";
 import {
+  buildConvPlan,
   buildFusedConvPlan,
+  type ConvPlan,
   type ConvSpec,
   type EltwiseOp,
   type FusedConvOptions,
   type FusedConvPlan,
 } from "./dnnl_conv.ts";
+import {
+  buildConcatPlan,
+  buildPoolPlan,
+  buildResamplePlan,
+  type LayerPlan,
+  type PoolSpec,
+  type ResampleSpec,
+} from "./dnnl_layers.ts";
 
 /** Environment switch: `NIFTYTS_FAST_KERNELS=off` (or `0`, `stock`) keeps tfjs's stock cpu kernels. */
 export const FAST_KERNELS_ENV = "NIFTYTS_FAST_KERNELS";
@@ -203,4 +213,27 @@ export function fusedConvPlanner(): FusedConvPlanner | null {
   const entry = opened.get(status.library);
   if (entry === undefined || entry instanceof Error) return null;
   return (spec, eltwise, options) => buildFusedConvPlan(entry.dnnl, spec, eltwise, options);
+}
+
+/** Builders of the oneDNN plans compiled inference needs beyond {@link fusedConvPlanner}; the caller owns the plans. */
+export interface LayerPlanners {
+  /** A transposed convolution: the input gradient pass of the convolution `spec` (x: its output, y: its input). */
+  readonly deconv: (spec: ConvSpec) => ConvPlan;
+  readonly pool: (spec: PoolSpec) => LayerPlan;
+  readonly resample: (spec: ResampleSpec) => LayerPlan;
+  readonly concat: (batch: number, size: readonly number[], channels: readonly number[]) => LayerPlan;
+}
+
+/** oneDNN pooling, resampling, concatenation and transposed convolutions, or null when oneDNN is not active. */
+export function layerPlanners(): LayerPlanners | null {
+  if (!status.active) return null;
+  const entry = opened.get(status.library);
+  if (entry === undefined || entry instanceof Error) return null;
+  const { dnnl } = entry;
+  return {
+    deconv: (spec) => buildConvPlan(dnnl, spec, "backwardData"),
+    pool: (spec) => buildPoolPlan(dnnl, spec),
+    resample: (spec) => buildResamplePlan(dnnl, spec),
+    concat: (batch, size, channels) => buildConcatPlan(dnnl, batch, size, channels),
+  };
 }
