@@ -160,8 +160,8 @@ function softmaxChannels(data: Float32Array, channels: number): void {
 
 /**
  * Sliding-window inference of a `size`³ volume with non-overlapping `window`³ windows, softmax probabilities written
- * into the full volume. On the cpu backend, networks that compile (`compileInference`: HighRes3DNet) run fused on
- * reused buffers; the others (the U-Net: pooling, resizing) and other backends go window by window through tfjs.
+ * into the full volume. On the cpu backend, networks that compile (`compileInference`: HighRes3DNet, the U-Net) run
+ * fused on reused buffers; others and other backends go window by window through tfjs.
  */
 async function timeSlidingWindow(c: BenchCase): Promise<number> {
   const net = c.network === "highres3dnet"
