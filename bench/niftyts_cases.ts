@@ -1,6 +1,6 @@
 /**
  * The NiftyTS side of the benchmark: runs one {@link BenchCase} on the current tfjs backend and returns its median
- * time, plus a per-kernel profile of the U-Net train step.
+ * time, plus a per-kernel profile of a training-step case.
  *
  * @module
  */
@@ -92,7 +92,7 @@ async function timeConvTranspose(c: BenchCase): Promise<number> {
 }
 
 /** A network (default the bench U-Net), its variables, an Adam optimizer and one random image/label pair at `size`³. */
-export function unetSetup(
+function unetSetup(
   size: number,
   network: Layer = new BenchUNet3D({ numClasses: 2, base: 8 }),
   { batch = 1, shape = [size, size, size], classes = 2 }: {
@@ -125,9 +125,13 @@ export function unetSetup(
   };
 }
 
+/** The network a training-step case trains: HighRes3DNet (ReLU) or the bench U-Net. */
+function trainStepNetwork(c: BenchCase): Layer | undefined {
+  return c.kind === "highres3dnet_step" ? new HighRes3DNet({ numClasses: 2, actiFunc: "relu" }) : undefined;
+}
+
 async function timeTrainStep(c: BenchCase): Promise<number> {
-  const network = c.kind === "highres3dnet_step" ? new HighRes3DNet({ numClasses: 2, actiFunc: "relu" }) : undefined;
-  const u = unetSetup(c.size, network);
+  const u = unetSetup(c.size, trainStepNetwork(c));
   try {
     return await medianMs(() => void u.step(), { repeats: c.repeats, warmup: c.repeats > 1 ? 2 : 1 });
   } finally {
@@ -267,12 +271,15 @@ export function runNiftyTsCase(c: BenchCase): Promise<number> {
   }
 }
 
-/** Time per kernel name (ms, summed over calls) in one U-Net train step after warm-up, largest first. */
-export async function profileUNetStep(size: number): Promise<Array<{ kernel: string; ms: number; calls: number }>> {
-  const u = unetSetup(size);
+/**
+ * Time per kernel name (ms, summed over calls) in one step of a training-step case (`unet_step`,
+ * `highres3dnet_step`) after its warm-up steps, largest first.
+ */
+export async function profileTrainStep(c: BenchCase): Promise<Array<{ kernel: string; ms: number; calls: number }>> {
+  registerKernelFixes();
+  const u = unetSetup(c.size, trainStepNetwork(c));
   try {
-    u.step();
-    u.step();
+    for (let i = 0; i < (c.repeats > 1 ? 2 : 1); i++) u.step();
     await settle();
     const info = await tf.profile(() => void u.step());
     const byName = new Map<string, { ms: number; calls: number }>();

@@ -6,7 +6,6 @@ time is taken); the default is the CPU.
 
 Usage:
   python3 torch_bench.py CASES.json OUT.json [--threads 2] [--device cpu|cuda]
-  python3 torch_bench.py --rss SIZE OUT.json [--threads 2]   # peak RSS (MiB) of a process running U-Net steps
   python3 torch_bench.py --own-process CASE.json OUT.json [--threads 2]   # one case: {"pytorch_ms", "peak_rss_mib"}
 """
 import json
@@ -274,13 +273,7 @@ def main(argv):
         i = argv.index("--device")
         DEVICE = torch.device(argv[i + 1])
         del argv[i:i + 2]
-    if argv[0] == "--rss":
-        step = unet_setup(int(argv[1]))
-        for _ in range(3):
-            step()
-        result = {"peak_rss_mib": peak_rss_mib()}
-        out = argv[2]
-    elif argv[0] == "--own-process":
+    if argv[0] == "--own-process":
         with open(argv[1]) as f:
             case = json.load(f)
         result = {"torch": torch.__version__, "pytorch_ms": run_case(case), "peak_rss_mib": peak_rss_mib()}
