@@ -5,8 +5,8 @@
  * map on the input's grid, show the network's scoped graph. Nothing leaves the machine: the only requests are the
  * app's own files and, when asked, the zoo weights from the same origin.
  *
- * Automation hook (tests, power users): `window.niftyts` with `load(bytes, name?)`, `segment(zooId)`, `result()`,
- * `status()`.
+ * Automation hook (tests, power users): `window.niftyts` with `load(bytes, name?)`, `segment(zooId, options?)`,
+ * `result()`, `status()`, and fine-tuning's `finetune(args)` and `checkpoint()` (`finetune_panel.ts`).
  *
  * @module
  */
@@ -14,13 +14,14 @@ import { loadNiivue } from "../src/deps.ts";
 import { ZOO_ENTRIES } from "../zoo/entries.ts";
 import { BROWSER_BACKENDS, type BrowserBackend } from "./backend.ts";
 import type { Reply, Request, ResultLabel } from "./protocol.ts";
+import { type FineTuneHook, setupFineTunePanel, showLoss } from "./finetune_panel.ts";
 
 /** The hook on `window.niftyts`. */
-export interface NiftyTsHook {
+export interface NiftyTsHook extends FineTuneHook {
   /** Loads NIfTI or gzipped NIfTI bytes; resolves when the scan is shown (rejects with the message shown). */
   load(bytes: Uint8Array, name?: string): Promise<void>;
-  /** Segments the loaded scan with a zoo entry; resolves when the overlay is shown. */
-  segment(zooId: string): Promise<void>;
+  /** Segments the loaded scan with a zoo entry (`tuned`: its fine-tuned weights); resolves when it is shown. */
+  segment(zooId: string, options?: { tuned?: boolean }): Promise<void>;
   /** The last label map as NIfTI-1 bytes on the input's grid. */
   result(): Promise<Uint8Array>;
   /** A short state: `ready`, `loading`, `loaded`, `segmenting 42%`, `done`, `cancelled` or `error: …`. */
@@ -76,6 +77,7 @@ function getWorker(): Worker {
   worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   worker.onmessage = (event: MessageEvent<Reply>) => {
     const reply = event.data;
+    if (reply.type === "loss") return showLoss(reply);
     if (reply.type === "progress") {
       progress.value = reply.fraction;
       setStatus(`segmenting ${Math.round(reply.fraction * 100)}%`);
@@ -125,6 +127,7 @@ async function load(bytes: Uint8Array, name = "scan.nii.gz"): Promise<void> {
   }
   const url = URL.createObjectURL(new Blob([bytes as BlobPart]));
   try {
+    nv.closeDrawing(); // painted labels belong to the previous scan's grid
     await nv.loadVolumes([{ url, name }]);
   } finally {
     URL.revokeObjectURL(url);
@@ -164,7 +167,7 @@ function showVolumes(labels: readonly ResultLabel[]): void {
   }));
 }
 
-async function segment(zooId: string): Promise<void> {
+async function segment(zooId: string, { tuned = false }: { tuned?: boolean } = {}): Promise<void> {
   errorBox.hidden = true;
   if (!scan) {
     const e = new Error("no scan loaded: open a NIfTI file first");
@@ -178,7 +181,7 @@ async function segment(zooId: string): Promise<void> {
   segmentButton.disabled = true;
   setStatus("segmenting 0%");
   try {
-    const reply = await ask({ type: "segment", id: zooId, backend: backendSelect.value as BrowserBackend });
+    const reply = await ask({ type: "segment", id: zooId, backend: backendSelect.value as BrowserBackend, tuned });
     if (reply.type !== "segmented") throw new Error(`unexpected reply ${reply.type}`);
     result = new Uint8Array(reply.nifti);
     while (nv.volumes.length > 1) nv.removeVolume(nv.volumes[nv.volumes.length - 1]);
@@ -193,10 +196,10 @@ async function segment(zooId: string): Promise<void> {
     showVolumes(reply.labels);
     const base = scan.name.replace(/\.nii(\.gz)?$/i, "");
     downloadLink.href = URL.createObjectURL(new Blob([result as BlobPart], { type: "application/octet-stream" }));
-    downloadLink.download = `${base}_${zooId}_labels.nii`;
+    downloadLink.download = `${base}_${zooId}${tuned ? "_finetuned" : ""}_labels.nii`;
     downloadLink.hidden = false;
     progress.value = 1;
-    setStatus(`done (${reply.backend}, ${reply.seconds.toFixed(1)} s)`);
+    setStatus(`done (${reply.backend}, ${reply.seconds.toFixed(1)} s${tuned ? ", fine-tuned weights" : ""})`);
   } catch (e) {
     if (state !== "cancelled") showError((e as Error).message);
     throw e;
@@ -246,7 +249,30 @@ graphButton.addEventListener("click", async () => {
 addEventListener("error", (e) => showError(e.message));
 addEventListener("unhandledrejection", (e) => showError(String((e.reason as Error)?.message ?? e.reason)));
 
+const fineTuning = setupFineTunePanel({
+  async ask(request, transfer) {
+    if (worker === undefined) await sendScan(); // after a cancel: a fresh worker needs the scan again
+    return ask(request, transfer);
+  },
+  segment,
+  async drawing() {
+    if (!nv.drawBitmap || !nv.drawBitmap.some((v) => v !== 0)) return undefined;
+    const bytes = await nv.saveImage({ filename: "", isSaveDrawing: true, volumeByIndex: 0 });
+    return bytes instanceof Uint8Array ? bytes : undefined;
+  },
+  setPen(value) {
+    nv.setDrawingEnabled(value !== undefined);
+    if (value !== undefined) nv.setPenValue(value, false);
+  },
+  setStatus,
+  showError,
+  hideError: () => void (errorBox.hidden = true),
+  modelSelect,
+  backendSelect,
+});
+
 const hook: NiftyTsHook = {
+  ...fineTuning,
   load,
   segment,
   result: () => result ? Promise.resolve(result.slice()) : Promise.reject(new Error("no result yet: segment first")),

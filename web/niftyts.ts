@@ -22,6 +22,7 @@ export * from "../src/dsl/mod.ts";
 export * from "../src/kernels/mod.ts";
 export * from "../src/weights/mod.ts";
 export { type LossFunction, optimizerSlots, trainStep, trainStepLoss } from "../src/engine/train_step.ts";
+export { fineTune, type FineTuneOptions, labelledWindow } from "../src/engine/finetune.ts";
 export * from "../layers/mod.ts";
 export * from "../networks/mod.ts";
 export * from "../src/inference/mod.ts";

@@ -6,11 +6,39 @@
  */
 import type { BrowserBackend } from "./backend.ts";
 
+/** Fine-tuning settings (the page's form, the `niftyts.finetune` hook). */
+export interface FineTuneSettings {
+  readonly iterations: number;
+  readonly learningRate: number;
+  /** Edge of the cubic training window, voxels of the conformed grid. */
+  readonly windowSize: number;
+  /** NiftyNet `vars_to_freeze` regex ("" freezes nothing). */
+  readonly varsToFreeze: string;
+  /** Seeds the choice of windows. */
+  readonly seed: number;
+  /** The backend asked for; training may fall back to cpu (see `training_backend.ts`). */
+  readonly backend: BrowserBackend;
+}
+
 /** What the page asks. */
 export type Request =
   | { readonly type: "load"; readonly name: string; readonly bytes: ArrayBuffer }
-  | { readonly type: "segment"; readonly id: string; readonly backend: BrowserBackend }
-  | { readonly type: "graph"; readonly id: string };
+  | {
+    readonly type: "segment";
+    readonly id: string;
+    readonly backend: BrowserBackend;
+    /** Segment with the fine-tuned weights of `id`. */
+    readonly tuned?: boolean;
+  }
+  | { readonly type: "graph"; readonly id: string }
+  | {
+    readonly type: "finetune";
+    readonly id: string;
+    /** A label volume on the scan's grid as NIfTI bytes (0 unlabelled, 1… classes, 255 background). */
+    readonly labels: { readonly name: string; readonly bytes: ArrayBuffer };
+    readonly settings: FineTuneSettings;
+  }
+  | { readonly type: "checkpoint" };
 
 /** A label of the result, with its colour and volume. */
 export interface ResultLabel {
@@ -40,4 +68,24 @@ export type Reply =
     readonly notes: readonly string[];
   }
   | { readonly type: "graph"; readonly html: string }
+  | {
+    readonly type: "loss";
+    readonly iteration: number;
+    readonly iterations: number;
+    readonly loss: number;
+    readonly backend: BrowserBackend;
+  }
+  | {
+    readonly type: "finetuned";
+    readonly losses: readonly number[];
+    readonly backend: BrowserBackend;
+    /** Which backend trained and why. */
+    readonly note: string;
+    /** Labelled voxels on the conformed grid. */
+    readonly labelled: number;
+    readonly frozen: number;
+    readonly variables: number;
+    readonly seconds: number;
+  }
+  | { readonly type: "checkpoint"; readonly bytes: ArrayBuffer; readonly name: string }
   | { readonly type: "error"; readonly message: string };

@@ -12,6 +12,7 @@ import type { ZooModel } from "../zoo/model.ts";
 import { getZooEntry } from "../zoo/registry.ts";
 import { segmentImageAsync } from "../zoo/segment.ts";
 import { useBrowserBackend } from "./backend.ts";
+import { runFineTune, tunedCheckpoint, tunedZooModel } from "./finetune_job.ts";
 import type { Reply, Request } from "./protocol.ts";
 
 interface WorkerScope {
@@ -56,7 +57,7 @@ function load(name: string, bytes: ArrayBuffer): Reply {
 async function segment(id: string, asked: Request & { type: "segment" }): Promise<void> {
   if (!image) throw new Error("no scan loaded: open a NIfTI file first");
   const backend = await useBrowserBackend(asked.backend, { fallback: true });
-  const m = await model(id);
+  const m = asked.tuned ? tunedZooModel(id) : await model(id);
   const start = performance.now();
   const result = await segmentImageAsync(m, image, {
     source: imageName,
@@ -92,6 +93,15 @@ scope.onmessage = async (event) => {
     if (request.type === "load") scope.postMessage(load(request.name, request.bytes));
     else if (request.type === "segment") await segment(request.id, request);
     else if (request.type === "graph") scope.postMessage(await graph(request.id));
+    else if (request.type === "finetune") {
+      if (!image) throw new Error("no scan loaded: open a NIfTI file first");
+      const base = await model(request.id);
+      const scan = { image, name: imageName };
+      scope.postMessage(await runFineTune(base, scan, request.labels, request.settings, (r) => scope.postMessage(r)));
+    } else if (request.type === "checkpoint") {
+      const reply = await tunedCheckpoint();
+      scope.postMessage(reply, reply.type === "checkpoint" ? [reply.bytes] : []);
+    }
   } catch (e) {
     scope.postMessage({ type: "error", message: e instanceof Error ? e.message : String(e) });
   }

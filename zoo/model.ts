@@ -6,7 +6,7 @@
  * @module
  */
 import { tf } from "../src/deps.ts";
-import type { TfjsLayersModel } from "../src/weights/mod.ts";
+import type { NamedTensors, TfjsLayersModel } from "../src/weights/mod.ts";
 import { applyNetwork, pairWithNetwork, VariableStore } from "../src/dsl/mod.ts";
 import { MeshNet } from "../networks/mod.ts";
 import type { ZooManifest } from "./manifest.ts";
@@ -44,24 +44,59 @@ export function zooNetwork(manifest: ZooManifest): MeshNet {
 export function zooModelFromLayers(manifest: ZooManifest, keras: TfjsLayersModel, preModel?: ZooModel): ZooModel {
   const network = zooNetwork(manifest);
   const { tensors } = pairWithNetwork(keras, network, [1, 8, 8, 8, 1]);
-  const store = new VariableStore({ restore: [{ source: tensors, sourceName: manifest.id }] });
-  tf.tidy(() => {
-    applyNetwork(network, [tf.zeros([1, 4, 4, 4, 1])], { store });
-  });
+  return zooModelFromTensors(manifest, tensors, { sourceName: manifest.id, preModel });
+}
+
+/** Options of {@link zooModelFromTensors}. */
+export interface ZooTensorsOptions {
+  /** Names the source in messages (default the entry's id). */
+  readonly sourceName?: string;
+  /** The loaded pre-model. */
+  readonly preModel?: ZooModel;
+  /** Whether `dispose()` frees the pre-model too (default true; false when it is shared with another model). */
+  readonly ownsPreModel?: boolean;
+  /** NiftyNet `vars_to_freeze`: variables whose path matches (searched anywhere) are kept fixed in training. */
+  readonly varsToFreeze?: string;
+}
+
+/**
+ * A zoo model whose variables are restored (restore-initializer, by DSL name) from named tensors: a checkpoint
+ * written by `zoo export`, a fine-tuned checkpoint, or another model's {@link zooTensors}-style weights. Every
+ * variable of the entry's network must be present with its shape.
+ */
+export function zooModelFromTensors(
+  manifest: ZooManifest,
+  tensors: NamedTensors,
+  { sourceName = manifest.id, preModel, ownsPreModel = true, varsToFreeze }: ZooTensorsOptions = {},
+): ZooModel {
+  const network = zooNetwork(manifest);
+  const store = new VariableStore({ restore: [{ source: tensors, sourceName }] });
+  const release = () => {
+    store.dispose();
+    if (ownsPreModel) preModel?.dispose();
+  };
+  try {
+    tf.tidy(() => {
+      applyNetwork(network, [tf.zeros([1, 4, 4, 4, 1])], { store });
+    });
+  } catch (e) {
+    release();
+    throw e;
+  }
   const report = store.restoreReport();
   if (report.initialized.length > 0) {
-    store.dispose();
-    preModel?.dispose();
-    throw new Error(`zoo entry "${manifest.id}": no weights for ${report.initialized.join(", ")}`);
+    release();
+    throw new Error(`zoo entry "${manifest.id}": "${sourceName}" has no weights for ${report.initialized.join(", ")}`);
   }
-  return {
-    manifest,
-    network,
-    store,
-    preModel,
-    dispose() {
-      store.dispose();
-      preModel?.dispose();
-    },
-  };
+  if (varsToFreeze) {
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(varsToFreeze);
+    } catch (e) {
+      release();
+      throw new Error(`vars_to_freeze: "${varsToFreeze}" is not a valid regular expression (${(e as Error).message})`);
+    }
+    store.freeze(pattern);
+  }
+  return { manifest, network, store, preModel, dispose: release };
 }

@@ -10,11 +10,12 @@ export type { ZooLabel } from "./_brainchop_labels.ts";
 export { validateManifest, ZOO_TASKS, type ZooManifest } from "./manifest.ts";
 export { ZOO_ENTRIES } from "./entries.ts";
 export { getZooEntry, zooIds } from "./registry.ts";
-export { type ZooModel, zooModelFromLayers, zooNetwork } from "./model.ts";
+export { type ZooModel, zooModelFromLayers, zooModelFromTensors, zooNetwork, type ZooTensorsOptions } from "./model.ts";
+export { BACKGROUND_LABEL, checkLabels, type LabelledVolume, zooTrainingData } from "./finetune_data.ts";
 export { fetchZooFile, fetchZooModel, type FetchZooOptions } from "./fetch.ts";
 export { type NetworkOutput, runNetwork, runNetworkAsync, type RunNetworkOptions } from "./infer.ts";
 export { keepLargestComponent } from "../src/evaluation/morphology.ts";
-export { zooTensors } from "./export.ts";
+export { zooCheckpointBytes, type ZooCheckpointOptions, zooTensors } from "./export.ts";
 export {
   checkZooInput,
   type LabelVolume,

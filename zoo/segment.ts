@@ -94,7 +94,8 @@ function onGrid(image: Image, grid: Grid): boolean {
     affineMaxDiff(image.affine, grid.affine) < 1e-4;
 }
 
-function normalize(model: ZooModel, data: Float32Array): Float32Array {
+/** The entry's intensity normalisation (quantile or min–max) of a conformed volume. */
+export function normalizeZooInput(model: ZooModel, data: Float32Array): Float32Array {
   const n = model.manifest.input.normalization;
   return n.kind === "quantile" ? quantileNormalize(data, n.low, n.high) : minMaxNormalize(data);
 }
@@ -165,11 +166,11 @@ function* conformedSteps(
   { probabilities = false, onProgress }: { probabilities?: boolean; onProgress?: (m: string) => void },
 ): Steps<ConformedResult> {
   const { manifest } = model;
-  const normalized = normalize(model, raw);
+  const normalized = normalizeZooInput(model, raw);
   let inside: (i: number) => boolean;
   if (model.preModel) {
     onProgress?.(`${manifest.id}: pre-model ${model.preModel.manifest.id} on the whole volume`);
-    const pre = yield { model: model.preModel, volume: normalize(model.preModel, raw), shape };
+    const pre = yield { model: model.preModel, volume: normalizeZooInput(model.preModel, raw), shape };
     inside = (i) => pre.labels[i] > 0;
   } else {
     let max = -Infinity;

@@ -20,4 +20,5 @@ export * from "./early_stopping.ts";
 export * from "./checkpoints.ts";
 export * from "./driver.ts";
 export { type LossFunction, trainStep, trainStepLoss } from "./train_step.ts";
+export { fineTune, type FineTuneOptions, labelledWindow } from "./finetune.ts";
 export { formatDuration, Progress } from "./progress.ts";
