@@ -97,7 +97,7 @@ function conv(
   };
 }
 
-/** Every case; `quick` keeps the subset that runs in under 6 minutes. */
+/** Every case; `quick` keeps a subset whose rows take about 2 minutes on 2 idle cores (7 at load average 15). */
 export function benchCases({ quick = false }: { quick?: boolean } = {}): BenchCase[] {
   const all: BenchCase[] = [
     conv("conv_fwd", 64, 8, 16, { quick: true }),

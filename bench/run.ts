@@ -6,7 +6,7 @@
  * a process of their own, and a per-kernel profile of one NiftyTS step of each training-step case run; writes
  * `bench/results/latest.json` and then the README's table from it (`bench/table.ts`).
  *
- * Options: `--quick` (subset, < 6 minutes), `--threads N` (default 2, for both sides), `--rounds N` (default 2:
+ * Options: `--quick` (subset: its rows take about 2 minutes on idle cores), `--threads N` (default 2, for both sides), `--rounds N` (default 2:
  * the sides alternate N times and each case keeps its best median), `--stock` (tfjs's stock cpu kernels instead of
  * the fast ones), `--no-torch` (NiftyTS only), `--out FILE`, `--backend cpu|wasm|webgpu` (default cpu or
  * `NIFTYTS_BACKEND`; every row names it, and device work is waited for before a time is taken),
