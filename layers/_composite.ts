@@ -13,6 +13,7 @@
 import { tf } from "../src/deps.ts";
 import { type InitializerName, type InitializerSpec, Layer, type Regularizer, type Scope } from "../src/dsl/mod.ts";
 import { ActiLayer, type ActivationName, DropoutLayer } from "./activation.ts";
+import { BNLayer } from "./bn.ts";
 import {
   type FeatureNormalization,
   normalizationLayer,
@@ -136,8 +137,11 @@ export abstract class CompositeLayer extends Layer {
 
   forward(scope: Scope, x: tf.Tensor): tf.Tensor {
     const post = (t: tf.Tensor) => {
-      if (this.#norm) t = this.#norm.apply(scope, t);
-      if (this.#acti) t = this.#acti.apply(scope, t);
+      if (this.#norm instanceof BNLayer && this.#acti) t = this.#norm.applyActivated(scope, t, this.#acti);
+      else {
+        if (this.#norm) t = this.#norm.apply(scope, t);
+        if (this.#acti) t = this.#acti.apply(scope, t);
+      }
       if (this.#dropout) t = this.#dropout.apply(scope, t);
       return t;
     };

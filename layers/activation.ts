@@ -85,14 +85,37 @@ export class ActiLayer extends Layer {
     this.regularizer = regularizer;
   }
 
+  /** Set while {@link ActiLayer.slopes} has the scope opened only to reach `alpha`. */
+  #capture?: (alpha: tf.Variable) => void;
+
   forward(scope: Scope, x: tf.Tensor): tf.Tensor {
     if (this.func !== "prelu") return activate(this.func, x);
     const alpha = scope.variable("alpha", [x.shape[x.rank - 1]], {
       initializer: "zeros",
       regularizer: this.regularizer,
     });
+    if (this.#capture) {
+      this.#capture(alpha);
+      return x;
+    }
     // relu(x) + alpha·(x − |x|)/2, the NiftyNet formulation.
     return tf.add(tf.relu(x), tf.mul(alpha, tf.mul(0.5, tf.sub(x, tf.abs(x)))));
+  }
+
+  /**
+   * The prelu slopes `alpha` this layer uses in `parent` for input `x` (created on first use), without applying
+   * the activation: for ops that fuse it (batch norm + prelu, `BNLayer.applyActivated`).
+   */
+  slopes(parent: Scope, x: tf.Tensor): tf.Variable {
+    if (this.func !== "prelu") throw new Error(`${this.name}: only prelu has slopes, this is ${this.func}`);
+    let alpha: tf.Variable | undefined;
+    this.#capture = (found) => alpha = found;
+    try {
+      this.apply(parent, x);
+    } finally {
+      this.#capture = undefined;
+    }
+    return alpha!;
   }
 }
 

@@ -70,6 +70,18 @@ export class ElementwiseLayer extends Layer<[tf.Tensor, tf.Tensor]> {
       });
       bypass = this.#projector.apply(scope, bypassFlow);
     }
-    return tf.add(paramFlow, bypass);
+    const sum = residualAdd(paramFlow, bypass);
+    // a padded bypass is ours and needed by nothing else (the sum and the pad's gradient save nothing)
+    if (bypass !== bypassFlow && nParam > nBypass) bypass.dispose();
+    return sum;
   }
 }
+
+/**
+ * `a + b` for two tensors of one shape, saving nothing for the gradient (dy flows to both). tfjs's Add keeps both
+ * inputs alive until the backward pass only to read their shapes: a full-size tensor per residual block.
+ */
+const residualAdd = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.add(args[0] as tf.Tensor, args[1] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => [dy, tf.clone(dy)],
+})) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;

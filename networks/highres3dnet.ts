@@ -75,8 +75,13 @@ export class HighResBlock extends Layer {
 
   forward(scope: Scope, x: tf.Tensor): tf.Tensor {
     let t = x;
-    for (const { bn, acti, conv } of this.#steps) t = conv.apply(scope, acti.apply(scope, bn.apply(scope, t)));
-    return this.withRes ? this.#sum.apply(scope, t, x) : t;
+    for (const { bn, acti, conv } of this.#steps) t = conv.apply(scope, bn.applyActivated(scope, t, acti));
+    if (!this.withRes) return t;
+    const sum = this.#sum.apply(scope, t, x);
+    // The last convolution's output is needed by nothing else, its gradient by nothing saved (the residual sum keeps
+    // no inputs): free it now rather than when the whole forward pass ends.
+    if (t !== x && t !== sum) t.dispose();
+    return sum;
   }
 }
 

@@ -63,6 +63,12 @@ for (const c of cases) {
       what: "dL/dgamma",
     });
     assertClose(grads[store.get(`${prefix}/bn_/beta`)!.variable.name], num("grad_beta"), { ...tol, what: "dL/dbeta" });
+    if (c.acti === "prelu") {
+      assertClose(grads[store.get(`${prefix}/prelu_acti_/alpha`)!.variable.name], num("grad_alpha"), {
+        ...tol,
+        what: "dL/dalpha",
+      });
+    }
     assertClose(gx, num("grad_x"), { ...tol, what: "dL/dx" });
     const expectedLoss = num("out").reduce((s, v, i) => s + v * num("r")[i], 0);
     assertClose([value.dataSync()[0]], [expectedLoss], { ...tol, what: "loss" });

@@ -57,6 +57,7 @@ import {
 } from "./checkpoints.ts";
 import { deriveSeed } from "../data/batch_source.ts";
 import { Progress } from "./progress.ts";
+import { variableGrads } from "./variable_grads.ts";
 
 /** Options shared by the driver's entry points. */
 export interface DriverOptions {
@@ -410,7 +411,7 @@ function optimiseStep(
   const vars = objectiveVariables(objective, store);
   return tf.tidy(() => {
     let data: tf.Scalar | undefined;
-    const { grads } = tf.variableGrads(() => {
+    const { grads } = variableGrads(() => {
       const loss = objective.loss(batch, { store, training: true });
       data = tf.keep(tf.clone(loss));
       return tf.add(loss, decayTerm(store, config)) as tf.Scalar;

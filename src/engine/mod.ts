@@ -22,3 +22,4 @@ export * from "./driver.ts";
 export { type LossFunction, trainStep, trainStepLoss } from "./train_step.ts";
 export { fineTune, type FineTuneOptions, labelledWindow } from "./finetune.ts";
 export { formatDuration, Progress } from "./progress.ts";
+export { variableGrads } from "./variable_grads.ts";

@@ -7,6 +7,7 @@
  */
 import { tf } from "../deps.ts";
 import { applyNetwork, type Layer, type VariableStore } from "../dsl/mod.ts";
+import { variableGrads } from "./variable_grads.ts";
 
 /** Computes a scalar loss from the network output. */
 export type LossFunction = (prediction: tf.Tensor) => tf.Scalar;
@@ -26,7 +27,7 @@ export function trainStepLoss(
   if (vars.length === 0) throw new Error(`network "${network.name}" has no trainable variables to optimise`);
   return tf.tidy(() => {
     let dataLoss: tf.Scalar | undefined;
-    const { grads } = tf.variableGrads(() => {
+    const { grads } = variableGrads(() => {
       const l = loss(applyNetwork(network, [input], { store, training: true }));
       dataLoss = tf.keep(tf.clone(l));
       return tf.add(l, store.regularizationLoss()) as tf.Scalar;

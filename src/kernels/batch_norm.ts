@@ -8,6 +8,12 @@
  * Backward, with x̂ = (x − mean)·rstd and N elements per channel: dβ = Σdy, dγ = Σdy·x̂,
  * dx = γ·rstd/N·(N·dy − dβ − x̂·dγ).
  *
+ * Optionally with the activation that follows batch norm fused in (`activation`: `relu`, or `prelu` with one slope
+ * α per channel, NiftyNet's `relu(z) + α·(z − |z|)/2`): the forward pass writes act(z) for z = x̂·γ + β without the
+ * normalised tensor, the backward pass recomputes z from x (so it keeps nothing but x and the statistics) and
+ * multiplies dy by act′(z) — 1 for z > 0, else 0 (relu) or α (prelu, as tfjs's gradient of the formula at z = 0) —
+ * and returns dα = Σ dy·min(z, 0) too.
+ *
  * @module
  */
 import type { tf } from "../deps.ts";
@@ -17,12 +23,17 @@ import { kernelInput, readFloat32, writeOutput } from "./_util.ts";
 export const BATCH_NORM_TRAINING = "NiftyBatchNormTraining";
 export const BATCH_NORM_TRAINING_GRAD = "NiftyBatchNormTrainingGrad";
 
-/** Forward on host arrays: `x` channels-last with `channels` channels. */
+/** Activation fused after batch norm: none, relu, or prelu (whose slopes are a kernel input). */
+export type BatchNormActivation = "none" | "relu" | "prelu";
+
+/** Forward on host arrays: `x` channels-last with `channels` channels; `alpha` the prelu slopes. */
 export function batchNormTrainingHost(
   x: Float32Array,
   gamma: Float32Array,
   beta: Float32Array,
   eps: number,
+  activation: BatchNormActivation = "none",
+  alpha?: Float32Array,
 ): { y: Float32Array; mean: Float32Array; variance: Float32Array; rstd: Float32Array } {
   const channels = gamma.length, count = x.length / channels;
   const sum = new Float64Array(channels), squares = new Float64Array(channels);
@@ -38,34 +49,89 @@ export function batchNormTrainingHost(
     if (++c === channels) c = 0;
   }
   const variance = new Float32Array(channels), rstd = new Float32Array(channels);
-  const scale = new Float32Array(channels), shift = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
     variance[c] = squares[c] / count;
     rstd[c] = 1 / Math.sqrt(variance[c] + eps);
-    scale[c] = rstd[c] * gamma[c];
-    shift[c] = beta[c] - mean[c] * scale[c];
   }
+  const { scale, shift } = scaleShift(mean, rstd, gamma, beta);
   const y = new Float32Array(x.length);
   for (let i = 0, c = 0; i < x.length; i++) {
     y[i] = x[i] * scale[c] + shift[c];
     if (++c === channels) c = 0;
   }
+  if (activation === "relu") {
+    // as tfjs's Relu: max(0, z), NaN staying NaN
+    for (let i = 0; i < y.length; i++) if (!(y[i] > 0) && y[i] === y[i]) y[i] = 0;
+  } else if (activation === "prelu") {
+    const a = slopes(alpha, channels);
+    for (let i = 0, c = 0; i < y.length; i++) {
+      if (!(y[i] > 0)) y[i] = a[c] * y[i];
+      if (++c === channels) c = 0;
+    }
+  }
   return { y, mean, variance, rstd };
 }
 
-/** Backward on host arrays; `mean`/`rstd` are the forward's batch statistics. */
+/** The per-channel float32 scale γ·rstd and shift β − mean·scale that map x to z = x·scale + shift. */
+function scaleShift(
+  mean: Float32Array,
+  rstd: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+): { scale: Float32Array; shift: Float32Array } {
+  const scale = new Float32Array(gamma.length), shift = new Float32Array(gamma.length);
+  for (let c = 0; c < gamma.length; c++) {
+    scale[c] = rstd[c] * gamma[c];
+    shift[c] = beta[c] - mean[c] * scale[c];
+  }
+  return { scale, shift };
+}
+
+function slopes(alpha: Float32Array | undefined, channels: number): Float32Array {
+  if (alpha === undefined || alpha.length !== channels) {
+    throw new Error(`batch norm with prelu: expected ${channels} slopes, got ${alpha?.length ?? "none"}`);
+  }
+  return alpha;
+}
+
+/**
+ * Backward on host arrays; `mean`/`rstd` are the forward's batch statistics. With an activation, `beta` (and for
+ * prelu `alpha`) are needed to recompute its input z, and `dAlpha` is returned for prelu.
+ */
 export function batchNormTrainingGradHost(
   dy: Float32Array,
   x: Float32Array,
   mean: Float32Array,
   rstd: Float32Array,
   gamma: Float32Array,
-): { dx: Float32Array; dGamma: Float32Array; dBeta: Float32Array } {
+  { activation = "none", beta, alpha }: {
+    activation?: BatchNormActivation;
+    beta?: Float32Array;
+    alpha?: Float32Array;
+  } = {},
+): { dx: Float32Array; dGamma: Float32Array; dBeta: Float32Array; dAlpha?: Float32Array } {
   const channels = gamma.length, count = x.length / channels;
   const dBeta64 = new Float64Array(channels), dGamma64 = new Float64Array(channels);
+  const dAlpha64 = new Float64Array(channels);
+  // the gradient reaching z: dy·act′(z) (1 for z > 0; else 0 for relu, α for prelu)
+  const below = activation === "prelu" ? slopes(alpha, channels) : new Float32Array(channels);
+  if (activation !== "none" && beta?.length !== channels) {
+    throw new Error(`batch norm with ${activation}: the gradient needs beta (${channels} values)`);
+  }
+  // z exactly as the forward pass computed it (same float32 scale and shift, one rounding)
+  const affine = activation === "none" ? null : scaleShift(mean, rstd, gamma, beta!);
   for (let i = 0, c = 0; i < x.length; i++) {
-    dBeta64[c] += dy[i];
-    dGamma64[c] += dy[i] * (x[i] - mean[c]) * rstd[c];
+    const xhat = (x[i] - mean[c]) * rstd[c];
+    let g = dy[i];
+    if (affine) {
+      const z = Math.fround(x[i] * affine.scale[c] + affine.shift[c]);
+      if (!(z > 0)) {
+        dAlpha64[c] += g * z;
+        g *= below[c];
+      }
+    }
+    dBeta64[c] += g;
+    dGamma64[c] += g * xhat;
     if (++c === channels) c = 0;
   }
   const dBeta = Float32Array.from(dBeta64), dGamma = Float32Array.from(dGamma64);
@@ -74,13 +140,22 @@ export function batchNormTrainingGradHost(
   const dx = new Float32Array(x.length);
   for (let i = 0, c = 0; i < x.length; i++) {
     const xhat = (x[i] - mean[c]) * rstd[c];
-    dx[i] = k[c] * (count * dy[i] - dBeta64[c] - xhat * dGamma64[c]);
+    let g = dy[i];
+    if (affine) {
+      const z = Math.fround(x[i] * affine.scale[c] + affine.shift[c]);
+      if (!(z > 0)) g *= below[c];
+    }
+    dx[i] = k[c] * (count * g - dBeta64[c] - xhat * dGamma64[c]);
     if (++c === channels) c = 0;
   }
-  return { dx, dGamma, dBeta };
+  const dAlpha = activation === "prelu" ? Float32Array.from(dAlpha64) : undefined;
+  return { dx, dGamma, dBeta, dAlpha };
 }
 
-/** The forward kernel: inputs x, gamma, beta; attr eps; outputs [y, mean, variance, rstd]. */
+/**
+ * The forward kernel: inputs x, gamma, beta (and alpha with prelu); attrs eps, activation (default none); outputs
+ * [y, mean, variance, rstd].
+ */
 export function batchNormTrainingConfig(backendName: string): tf.KernelConfig {
   return {
     kernelName: BATCH_NORM_TRAINING,
@@ -90,11 +165,14 @@ export function batchNormTrainingConfig(backendName: string): tf.KernelConfig {
       const x = kernelInput(inputs, "x", BATCH_NORM_TRAINING);
       const gamma = kernelInput(inputs, "gamma", BATCH_NORM_TRAINING);
       const beta = kernelInput(inputs, "beta", BATCH_NORM_TRAINING);
+      const { eps, activation = "none" } = attrs as unknown as { eps: number; activation?: BatchNormActivation };
       const r = batchNormTrainingHost(
         readFloat32(be, x, "x"),
         readFloat32(be, gamma, "gamma"),
         readFloat32(be, beta, "beta"),
-        (attrs as unknown as { eps: number }).eps,
+        eps,
+        activation,
+        inputs.alpha === undefined ? undefined : readFloat32(be, inputs.alpha, "alpha"),
       );
       const channels = [gamma.shape[0]];
       return [
@@ -107,22 +185,31 @@ export function batchNormTrainingConfig(backendName: string): tf.KernelConfig {
   };
 }
 
-/** The backward kernel: inputs dy, x, mean, rstd, gamma; outputs [dx, dGamma, dBeta]. */
+/**
+ * The backward kernel: inputs dy, x, mean, rstd, gamma (and beta with an activation, alpha with prelu); attr
+ * activation (default none); outputs [dx, dGamma, dBeta] (and dAlpha with prelu).
+ */
 export function batchNormTrainingGradConfig(backendName: string): tf.KernelConfig {
   return {
     kernelName: BATCH_NORM_TRAINING_GRAD,
     backendName,
-    kernelFunc: ({ inputs, backend }) => {
+    kernelFunc: ({ inputs, attrs, backend }) => {
       const be = backend as tf.KernelBackend;
       const read = (name: string) => readFloat32(be, kernelInput(inputs, name, BATCH_NORM_TRAINING_GRAD), name);
       const x = kernelInput(inputs, "x", BATCH_NORM_TRAINING_GRAD);
-      const r = batchNormTrainingGradHost(read("dy"), read("x"), read("mean"), read("rstd"), read("gamma"));
+      const activation = ((attrs ?? {}) as { activation?: BatchNormActivation }).activation ?? "none";
+      const r = batchNormTrainingGradHost(read("dy"), read("x"), read("mean"), read("rstd"), read("gamma"), {
+        activation,
+        beta: activation === "none" ? undefined : read("beta"),
+        alpha: activation === "prelu" ? read("alpha") : undefined,
+      });
       const channels = [r.dGamma.length];
-      return [
+      const out = [
         writeOutput(be, r.dx, [...x.shape]),
         writeOutput(be, r.dGamma, channels),
         writeOutput(be, r.dBeta, channels),
       ];
+      return r.dAlpha ? [...out, writeOutput(be, r.dAlpha, channels)] : out;
     },
   };
 }

@@ -12,6 +12,7 @@ export { convFilterGrad, type ConvGeometry, convInputGrad } from "./conv_grads.t
 export {
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
+  type BatchNormActivation,
   batchNormTrainingGradHost,
   batchNormTrainingHost,
 } from "./batch_norm.ts";

@@ -65,6 +65,8 @@ def case(spatial, dilation, acti):
         "grad_w": tw.grad.numpy().transpose(*range(2, dims + 2), 1, 0).ravel().tolist(),
         "grad_gamma": tg.grad.numpy().tolist(),
         "grad_beta": tbe.grad.numpy().tolist(),
+        # zero for relu (alpha is not used there)
+        "grad_alpha": (ta.grad.numpy() if ta.grad is not None else np.zeros(c_out)).tolist(),
         "moving_mean": (0 - 0.1 * (0 - batch_mean)).tolist(),
         "moving_variance": (1 - 0.1 * (1 - batch_var)).tolist(),
     }
