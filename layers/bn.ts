@@ -188,7 +188,9 @@ function batchNormActivation(
   eps: number,
   alpha: tf.Tensor | undefined,
 ): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
-  if (!fusedKernels()) throw new Error(`batch norm with an activation needs fused kernels (backend ${tf.getBackend()})`);
+  if (!fusedKernels()) {
+    throw new Error(`batch norm with an activation needs fused kernels (backend ${tf.getBackend()})`);
+  }
   const activation = alpha ? "prelu" : "relu";
   const engine = tf.engine();
   const stats: { mean?: tf.Tensor; variance?: tf.Tensor } = {};

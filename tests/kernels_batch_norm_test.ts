@@ -82,7 +82,13 @@ function runActivated(seed: number, acti: "relu" | "prelu", fused: boolean): Flo
     const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, s: tf.Tensor) => {
       let out: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor;
       if (fused) {
-        ({ y: out, mean, variance } = batchNormTraining(a, g, b, 1e-5, acti === "relu" ? { relu: true } : { alpha: s }));
+        ({ y: out, mean, variance } = batchNormTraining(
+          a,
+          g,
+          b,
+          1e-5,
+          acti === "relu" ? { relu: true } : { alpha: s },
+        ));
       } else {
         const bn = batchNormTraining(a, g, b, 1e-5);
         ({ mean, variance } = bn);
