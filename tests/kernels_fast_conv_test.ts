@@ -14,6 +14,7 @@ import {
   registerFastCpuKernels,
   unregisterFastCpuKernels,
 } from "../src/kernels/fast/mod.ts";
+import { freshOutput } from "../src/kernels/fast/_fresh_output.ts";
 import { assertClose, assertNoTensorLeak, loadFixture, relativeMaxError } from "./_util.ts";
 
 interface Case {
@@ -209,4 +210,14 @@ Deno.test("fast conv3d forward + backward in a loop leaves the tensor count flat
     for (let i = 0; i < 5; i++) step();
   });
   tf.dispose([x, w]);
+});
+
+Deno.test("freshOutput gives zeroed, writable arrays of the asked length, small and huge-page advised (16 MiB)", () => {
+  for (const length of [3, 64 ** 3 * 16 + 5]) {
+    const a = freshOutput(length);
+    assertEquals(a.length, length);
+    assert(a.every((v) => v === 0));
+    a.fill(1.5);
+    assertEquals([a[0], a[length - 1]], [1.5, 1.5]);
+  }
 });

@@ -11,6 +11,7 @@ import type { KernelCounts } from "./host_kernels.ts";
 import { DILATED_FILTER_GRAD, type DilatedFilterGradAttrs } from "../conv_grads.ts";
 import { directPhaseSplit, phaseSplit } from "./dilated_filter_grad.ts";
 import { type ConvAttrs, convSpecOf, matchesOutput, outputShapeOf } from "./conv_spec.ts";
+import { freshOutput } from "./_fresh_output.ts";
 import {
   buildConvPlan,
   type ConvLayouts,
@@ -212,7 +213,7 @@ export function fastConvKernelConfig(
         counts[name].fallback++;
         return fallback.kernelFunc(args);
       }
-      const out = new Float32Array(call.outShape.reduce((p, n) => p * n, 1));
+      const out = freshOutput(call.outShape.reduce((p, n) => p * n, 1));
       const [a, b] = call.prepare ? call.prepare(call.a, call.b) : [call.a, call.b];
       plan.run(a, b, out);
       counts[name].fast++;
@@ -266,7 +267,7 @@ export function dilatedFilterGradKernelConfig(
       if (!split || !plan) {
         throw new Error(`${DILATED_FILTER_GRAD}: oneDNN cannot run x [${x.shape}], dy [${dy.shape}], [${dilations}]`);
       }
-      const out = new Float32Array(filterShape.reduce((p, n) => p * n, 1));
+      const out = freshOutput(filterShape.reduce((p, n) => p * n, 1));
       plan.run(split.gatherSource(a), split.gatherOutputGradient(b), out);
       counts[DILATED_FILTER_GRAD] ??= { fast: 0, fallback: 0 };
       counts[DILATED_FILTER_GRAD].fast++;
