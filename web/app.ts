@@ -77,6 +77,10 @@ function getWorker(): Worker {
   worker.onmessage = (event: MessageEvent<Reply>) => {
     const reply = event.data;
     if (reply.type === "progress") {
+      if (reply.fraction < 0) { // a message only: shown as the bar's tooltip, notices also in the status line
+        progress.title = reply.message;
+        return;
+      }
       progress.value = reply.fraction;
       setStatus(`segmenting ${Math.round(reply.fraction * 100)}%`);
       return;
@@ -196,7 +200,8 @@ async function segment(zooId: string): Promise<void> {
     downloadLink.download = `${base}_${zooId}_labels.nii`;
     downloadLink.hidden = false;
     progress.value = 1;
-    setStatus(`done (${reply.backend}, ${reply.seconds.toFixed(1)} s)`);
+    const notes = reply.notes.length > 0 ? `; ${reply.notes.join("; ")}` : "";
+    setStatus(`done (${reply.backend}, ${reply.seconds.toFixed(1)} s${notes})`);
   } catch (e) {
     if (state !== "cancelled") showError((e as Error).message);
     throw e;

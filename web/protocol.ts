@@ -29,6 +29,7 @@ export type Reply =
     readonly pixdim: readonly number[];
     readonly datatype: string;
   }
+  /** `fraction` −1: a message only (a stage, a retry or a move to another backend), the bar stays. */
   | { readonly type: "progress"; readonly fraction: number; readonly message: string }
   | {
     readonly type: "segmented";

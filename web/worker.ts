@@ -11,7 +11,9 @@ import { fetchZooModel } from "../zoo/fetch.ts";
 import type { ZooModel } from "../zoo/model.ts";
 import { getZooEntry } from "../zoo/registry.ts";
 import { segmentImageAsync } from "../zoo/segment.ts";
-import { useBrowserBackend } from "./backend.ts";
+import { withBackendFallback } from "../src/inference/failsafe.ts";
+import { tf } from "../src/deps.ts";
+import { BROWSER_BACKENDS, type BrowserBackend, renewBrowserBackend, useBrowserBackend } from "./backend.ts";
 import type { Reply, Request } from "./protocol.ts";
 
 interface WorkerScope {
@@ -55,17 +57,32 @@ function load(name: string, bytes: ArrayBuffer): Reply {
 
 async function segment(id: string, asked: Request & { type: "segment" }): Promise<void> {
   if (!image) throw new Error("no scan loaded: open a NIfTI file first");
-  const backend = await useBrowserBackend(asked.backend, { fallback: true });
-  const m = await model(id);
+  const scan = image;
+  const first = await useBrowserBackend(asked.backend, { fallback: true });
+  let m = await model(id);
   const start = performance.now();
-  const result = await segmentImageAsync(m, image, {
-    source: imageName,
-    onProgress: (message) => {
-      const layer = /layer (\d+)\/(\d+)/.exec(message);
-      const fraction = layer ? 0.1 + 0.85 * Number(layer[1]) / Number(layer[2]) : 0.1;
-      scope.postMessage({ type: "progress", fraction, message });
+  // A device that fails (lost WebGL context, out of memory even in thin slabs) hands the run to the next backend;
+  // its copy of the weights may be gone with it, so the model is loaded again there.
+  const { value: result, backend, notes } = await withBackendFallback(
+    BROWSER_BACKENDS.slice(BROWSER_BACKENDS.indexOf(first)),
+    async () =>
+      await segmentImageAsync(m, scan, {
+        source: imageName,
+        onFraction: (f) => scope.postMessage({ type: "progress", fraction: 0.1 + 0.85 * f, message: "segmenting" }),
+        onProgress: (message) => scope.postMessage({ type: "progress", fraction: -1, message }),
+      }),
+    {
+      use: async (b) => {
+        const failed = tf.getBackend() as BrowserBackend;
+        await useBrowserBackend(b as BrowserBackend);
+        if (b === first) return;
+        if (failed !== b) renewBrowserBackend(failed);
+        models.clear();
+        m = await model(id);
+      },
+      onNotice: (message) => scope.postMessage({ type: "progress", fraction: -1, message }),
     },
-  });
+  );
   const nifti = encodeNifti1(result.labels, { intent: { code: NIFTI_INTENT_LABEL, name: "labels" } });
   const buffer = nifti.buffer.slice(nifti.byteOffset, nifti.byteOffset + nifti.byteLength) as ArrayBuffer;
   const colours = m.manifest.output.labels;
@@ -73,9 +90,9 @@ async function segment(id: string, asked: Request & { type: "segment" }): Promis
     type: "segmented",
     nifti: buffer,
     labels: result.volumes.map((v) => ({ ...v, rgb: colours[v.value]?.rgb ?? [255, 255, 0] })),
-    backend,
+    backend: backend as BrowserBackend,
     seconds: (performance.now() - start) / 1000,
-    notes: result.notes,
+    notes: [...notes, ...result.notes],
   }, [buffer]);
 }
 
