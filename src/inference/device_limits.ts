@@ -101,8 +101,8 @@ export async function guardDevice<T>(work: () => Promise<T>): Promise<T> {
   if (gl?.isContextLost()) throw lost();
   device?.pushErrorScope("out-of-memory");
   device?.pushErrorScope("validation");
-  let result: T;
   let watch: ReturnType<typeof setInterval> | undefined;
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
     // A context lost while tfjs waits for a read leaves its fence unsignalled for ever: poll and give up.
     const watched = gl
@@ -112,18 +112,18 @@ export async function guardDevice<T>(work: () => Promise<T>): Promise<T> {
       : undefined;
     const running = work();
     running.catch(() => {}); // when the watch wins, a later failure of the abandoned work is expected
-    result = watched ? await Promise.race([running, watched]) : await running;
+    outcome = { ok: true, value: watched ? await Promise.race([running, watched]) : await running };
   } catch (e) {
-    throw asDeviceFailure(e) ?? e;
-  } finally {
-    clearInterval(watch);
-    if (device) {
-      const invalid = await device.popErrorScope();
-      const memory = await device.popErrorScope();
-      if (memory) throw new DeviceFailure(`webgpu: out of memory (${memory.message})`, true);
-      if (invalid) throw new DeviceFailure(`webgpu: ${invalid.message.split("\n")[0]}`, true);
-    }
+    outcome = { ok: false, error: e };
   }
+  clearInterval(watch);
+  if (device) {
+    const invalid = await device.popErrorScope();
+    const memory = await device.popErrorScope();
+    if (memory) throw new DeviceFailure(`webgpu: out of memory (${memory.message})`, true);
+    if (invalid) throw new DeviceFailure(`webgpu: ${invalid.message.split("\n")[0]}`, true);
+  }
+  if (!outcome.ok) throw asDeviceFailure(outcome.error) ?? outcome.error;
   if (gl?.isContextLost()) throw lost();
-  return result;
+  return outcome.value;
 }
