@@ -1,18 +1,19 @@
 /// <reference lib="dom" />
 /**
- * The web app's page script: open a NIfTI file (picker or drag-and-drop), view it in NiiVue, segment it with a zoo
- * entry in a worker (progress, cancel), overlay the labels in their colours, list label volumes, download the label
- * map on the input's grid, show the network's scoped graph. Nothing leaves the machine: the only requests are the
- * app's own files and, when asked, the zoo weights from the same origin.
+ * The web app's page script: open a NIfTI file or a DICOM folder (picker or drag-and-drop), view it in NiiVue,
+ * segment it with a zoo entry in a worker (progress, cancel), overlay the labels in their colours, list label
+ * volumes, download the label map on the input's grid, show the network's scoped graph. Nothing leaves the
+ * machine: the only requests are the app's own files and, when asked, the zoo weights from the same origin.
  *
  * Automation hook (tests, power users): `window.niftyts` with `load(bytes, name?)`, `segment(zooId)`, `result()`,
- * `status()`.
+ * `status()`, `loadDicom(files, name?)`, `scan()`.
  *
  * @module
  */
 import { loadNiivue } from "../src/deps.ts";
 import { ZOO_ENTRIES } from "../zoo/entries.ts";
 import { BROWSER_BACKENDS, type BrowserBackend } from "./backend.ts";
+import { droppedFolder, folderName, type PickedFile, readPicked } from "./folder.ts";
 import type { Reply, Request, ResultLabel } from "./protocol.ts";
 
 /** The hook on `window.niftyts`. */
@@ -25,10 +26,15 @@ export interface NiftyTsHook {
   result(): Promise<Uint8Array>;
   /** A short state: `ready`, `loading`, `loaded`, `segmenting 42%`, `done`, `cancelled` or `error: …`. */
   status(): string;
+  /** Loads a DICOM folder's files (one series); resolves when the volume is shown (rejects with the message shown). */
+  loadDicom(files: readonly PickedFile[], name?: string): Promise<void>;
+  /** The loaded scan as the page holds it: the file's bytes, or a DICOM series as NIfTI-1 bytes. */
+  scan(): Promise<Uint8Array>;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const fileInput = $<HTMLInputElement>("file");
+const folderInput = $<HTMLInputElement>("folder");
 const modelSelect = $<HTMLSelectElement>("model");
 const backendSelect = $<HTMLSelectElement>("backend");
 const segmentButton = $<HTMLButtonElement>("segment");
@@ -137,6 +143,32 @@ async function load(bytes: Uint8Array, name = "scan.nii.gz"): Promise<void> {
   setStatus("loaded");
 }
 
+async function loadDicom(files: readonly PickedFile[], name = "dicom"): Promise<void> {
+  errorBox.hidden = true;
+  setStatus("loading");
+  result = undefined;
+  downloadLink.hidden = true;
+  volumesTable.replaceChildren();
+  let reply: Reply;
+  try {
+    const copies = files.map((f) => ({ name: f.name, bytes: f.bytes.slice().buffer }));
+    reply = await ask({ type: "dicom", name, files: copies }, copies.map((c) => c.bytes));
+    if (reply.type !== "loaded" || !reply.nifti) throw new Error(`${name}: unexpected reply ${reply.type}`);
+  } catch (e) {
+    showError((e as Error).message);
+    throw e;
+  }
+  scan = { name: `${name}.nii`, bytes: new Uint8Array(reply.nifti) };
+  const url = URL.createObjectURL(new Blob([scan.bytes as BlobPart]));
+  try {
+    await nv.loadVolumes([{ url, name: scan.name }]);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+  segmentButton.disabled = false;
+  setStatus("loaded");
+}
+
 function labelColormap(labels: readonly ResultLabel[]) {
   const max = Math.max(...labels.map((l) => l.value));
   const R: number[] = [], G: number[] = [], B: number[] = [], A: number[] = [], I: number[] = [], names: string[] = [];
@@ -224,15 +256,26 @@ async function openFile(file: File): Promise<void> {
   await load(new Uint8Array(await file.arrayBuffer()), file.name).catch(() => {});
 }
 
+async function openFolder(files: File[], name: string): Promise<void> {
+  await loadDicom(await readPicked(files), name).catch(() => {});
+}
+
 fileInput.addEventListener("change", () => {
   const file = fileInput.files?.[0];
   if (file) openFile(file);
 });
+folderInput.addEventListener("change", () => {
+  const files = [...folderInput.files ?? []];
+  if (files.length > 0) openFolder(files, folderName(files));
+});
 document.addEventListener("dragover", (e) => e.preventDefault());
-document.addEventListener("drop", (e) => {
+document.addEventListener("drop", async (e) => {
   e.preventDefault();
-  const file = e.dataTransfer?.files[0];
-  if (file) openFile(file);
+  const files = [...e.dataTransfer?.files ?? []];
+  const folder = await droppedFolder(e.dataTransfer?.items); // a folder, or several files: a DICOM series
+  if (folder) openFolder(folder.files, folder.name);
+  else if (files.length > 1) openFolder(files, "dicom");
+  else if (files[0]) openFile(files[0]);
 });
 segmentButton.addEventListener("click", () => segment(modelSelect.value).catch(() => {}));
 cancelButton.addEventListener("click", cancel);
@@ -256,6 +299,8 @@ const hook: NiftyTsHook = {
   segment,
   result: () => result ? Promise.resolve(result.slice()) : Promise.reject(new Error("no result yet: segment first")),
   status: () => state,
+  loadDicom,
+  scan: () => scan ? Promise.resolve(scan.bytes.slice()) : Promise.reject(new Error("no scan loaded")),
 };
 (globalThis as unknown as { niftyts: NiftyTsHook }).niftyts = hook;
 setStatus("ready");

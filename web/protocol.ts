@@ -10,7 +10,13 @@ import type { BrowserBackend } from "./backend.ts";
 export type Request =
   | { readonly type: "load"; readonly name: string; readonly bytes: ArrayBuffer }
   | { readonly type: "segment"; readonly id: string; readonly backend: BrowserBackend }
-  | { readonly type: "graph"; readonly id: string };
+  | { readonly type: "graph"; readonly id: string }
+  /** A DICOM folder's files: one series, read by `decodeDicomFiles`. */
+  | {
+    readonly type: "dicom";
+    readonly name: string;
+    readonly files: readonly { readonly name: string; readonly bytes: ArrayBuffer }[];
+  };
 
 /** A label of the result, with its colour and volume. */
 export interface ResultLabel {
@@ -28,6 +34,8 @@ export type Reply =
     readonly shape: readonly number[];
     readonly pixdim: readonly number[];
     readonly datatype: string;
+    /** The volume as NIfTI-1 bytes, for the viewer (DICOM input). */
+    readonly nifti?: ArrayBuffer;
   }
   /** `fraction` −1: a message only (a stage, a retry or a move to another backend), the bar stays. */
   | { readonly type: "progress"; readonly fraction: number; readonly message: string }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { decodeNiftiFile, encodeNifti1, type Image, NIFTI_INTENT_LABEL } from "../src/io/mod.ts";
+import { decodeDicomFiles, decodeNiftiFile, encodeNifti1, type Image, NIFTI_INTENT_LABEL } from "../src/io/mod.ts";
 import { recordGraph } from "../src/dsl/mod.ts";
 import { graphHtml } from "../src/viz/graph_html.ts";
 import { fetchZooModel } from "../zoo/fetch.ts";
@@ -41,7 +41,11 @@ async function model(id: string): Promise<ZooModel> {
 }
 
 function load(name: string, bytes: ArrayBuffer): Reply {
-  const parsed = decodeNiftiFile(new Uint8Array(bytes), name);
+  return accept(decodeNiftiFile(new Uint8Array(bytes), name), name);
+}
+
+/** Keeps `parsed` as the scan when it is one 3D volume; one line naming `name` otherwise. */
+function accept(parsed: Image, name: string): Reply & { type: "loaded" } {
   const [x, y, z, t, c] = parsed.shape;
   if (t > 1 || c > 1) {
     throw new Error(
@@ -53,6 +57,19 @@ function load(name: string, bytes: ArrayBuffer): Reply {
   image = parsed;
   imageName = name;
   return { type: "loaded", shape: parsed.shape.slice(0, 3), pixdim: parsed.pixdim, datatype: parsed.datatype };
+}
+
+/** A DICOM folder's series as the scan; the reply carries it as NIfTI bytes for the viewer. */
+function loadDicom(name: string, files: readonly { name: string; bytes: ArrayBuffer }[]): Reply {
+  const volume = decodeDicomFiles(
+    files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })),
+    name,
+    { mixedHint: "open a folder that holds one series" },
+  );
+  const reply = accept(volume, name);
+  const nifti = encodeNifti1(volume);
+  const buffer = nifti.buffer.slice(nifti.byteOffset, nifti.byteOffset + nifti.byteLength) as ArrayBuffer;
+  return { ...reply, nifti: buffer };
 }
 
 async function segment(id: string, asked: Request & { type: "segment" }): Promise<void> {
@@ -109,6 +126,10 @@ scope.onmessage = async (event) => {
     if (request.type === "load") scope.postMessage(load(request.name, request.bytes));
     else if (request.type === "segment") await segment(request.id, request);
     else if (request.type === "graph") scope.postMessage(await graph(request.id));
+    else if (request.type === "dicom") {
+      const reply = loadDicom(request.name, request.files);
+      scope.postMessage(reply, reply.type === "loaded" && reply.nifti ? [reply.nifti] : []);
+    }
   } catch (e) {
     scope.postMessage({ type: "error", message: e instanceof Error ? e.message : String(e) });
   }

@@ -96,7 +96,10 @@ async function fileResponse(path: string, status = 200): Promise<Response> {
  */
 export async function startServer(options: ServeOptions = {}): Promise<WebServer> {
   const distDir = options.distDir ?? join(WEB_ROOT, "dist");
-  if (options.build ?? true) options.onBundle?.((await ensureWebBundle({ outDir: distDir })).built);
+  if (options.build ?? true) {
+    const { built } = await ensureWebBundle({ outDir: distDir });
+    options.onBundle?.(built);
+  }
   const wasmDir = dirname(fileURLToPath(tfjsWasmEntry()));
   const zoo = zooFiles();
 
