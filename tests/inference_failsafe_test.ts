@@ -7,7 +7,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
 import { useBackend } from "../src/backend.ts";
-import { applyNetwork, Layer, type Scope, VariableStore } from "../src/dsl/mod.ts";
+import { applyNetwork, FunctionLayer, Layer, type Scope, VariableStore } from "../src/dsl/mod.ts";
 import { MeshNet } from "../networks/meshnet.ts";
 import {
   DeviceFailure,
@@ -153,6 +153,46 @@ Deno.test({
       let failure: unknown;
       await predictLabelsFailsafe(net, store, values, SHAPE).catch((e) => failure = e);
       assert(failure instanceof DeviceFailure, String(failure));
+    } finally {
+      await useBackend("cpu");
+      store.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: `failsafe on webgpu: when no slab of the whole network fits, layer by layer gives the same labels${skipped}`,
+  ignore: !gpu.ok,
+  fn: async () => {
+    const net = new MeshNet({ numClasses: 3, channels: 4, dilations: [1, 2, 1] });
+    const store = new VariableStore({ seed: 13 });
+    const values = Float32Array.from(tf.tidy(() => tf.randomUniform(SHAPE, 0, 1, "float32", 13).dataSync()));
+    tf.tidy(() => void applyNetwork(net, [tf.zeros(SHAPE)], { store }));
+    const stages = net.stages().map((stage, i, all) => {
+      const wrapper = new FunctionLayer(net.name, (scope, x: tf.Tensor) => stage.layer.apply(scope, x) as tf.Tensor);
+      return {
+        apply: (x: tf.Tensor) => applyNetwork(wrapper, [x], { store }) as tf.Tensor,
+        radius: stage.radius,
+        channels: i === all.length - 1 ? 3 : 4,
+      };
+    });
+    try {
+      await useBackend("webgpu");
+      const whole = await predictLabelsFailsafe(net, store, values, SHAPE);
+      const notices: string[] = [];
+      const before = tf.memory().numTensors;
+      // one plane of the whole network with its halos takes 9 × 480 × 4 bytes; one layer at most 5 × 480 × 4
+      const layered = await predictLabelsFailsafe(net, store, values, SHAPE, {
+        maxTensorBytes: 10_000,
+        stages,
+        onNotice: (l) => notices.push(l),
+      });
+      assertEquals(tf.memory().numTensors, before, "tensors left behind");
+      assertEquals(layered.stages, 4);
+      assertEquals(layered.labels, whole.labels);
+      assertEquals(notices, [
+        "webgpu: one slab of the network needs 16.9 KiB, more than 9.8 KiB (maxTensorBytes): running layer by layer",
+      ]);
     } finally {
       await useBackend("cpu");
       store.dispose();

@@ -202,12 +202,25 @@ export async function runNetworkAsync(
   if (options.probabilities) {
     throw new Error(`runNetwork: probabilities are not available on backend "${tf.getBackend()}": use cpu or wasm`);
   }
-  const stages = model.network.stages().length;
+  const stages = model.network.stages();
+  const classes = model.manifest.network.options.numClasses;
+  const hidden = model.manifest.network.options.channels;
   const { labels } = await predictLabelsFailsafe(model.network, model.store, volume, [1, ...shape, 1], {
     maxTensorBytes: options.maxTensorBytes,
     onProgress: options.onFraction,
     onNotice: options.onNotice,
+    // too big for one slab of the whole network: layer by layer (not for whole-volume normalisation)
+    stages: stages.every((s) => s.local)
+      ? stages.map((stage, i) => {
+        const wrapper = new FunctionLayer(model.network.name, (scope, x: tf.Tensor) => stage.layer.apply(scope, x));
+        return {
+          apply: (x: tf.Tensor) => applyNetwork(wrapper, [x], { store: model.store }) as tf.Tensor,
+          radius: stage.radius,
+          channels: i === stages.length - 1 ? classes : hidden,
+        };
+      })
+      : undefined,
   });
-  options.onStage?.(stages, stages);
+  options.onStage?.(stages.length, stages.length);
   return { labels: Uint8Array.from(labels) };
 }

@@ -29,6 +29,11 @@ export interface FailsafeOptions {
   readonly onNotice?: (line: string) => void;
   /** Called after each slab with its index, before the next starts (tests simulate failures here). */
   readonly afterSlab?: (slab: number) => void | Promise<void>;
+  /**
+   * The network as a chain of layers (zoo MeshNets): when one slab of the whole network cannot fit, or fails at one
+   * plane, the layers run one at a time, each on slabs with its own halo, activations kept on the host.
+   */
+  readonly stages?: readonly DeviceStage[];
 }
 
 /** The labels of {@link predictLabelsFailsafe} and how they were computed. */
@@ -41,6 +46,8 @@ export interface FailsafeResult {
   readonly slabs: number;
   /** Runs with fewer planes after a failure. */
   readonly retries: number;
+  /** 1: the whole network per slab; more: layer by layer ({@link FailsafeOptions.stages}). */
+  readonly stages: number;
 }
 
 /** The default cap on one tensor on a device (a quarter of a small laptop GPU). */
@@ -110,7 +117,7 @@ export async function predictLabelsFailsafe(
     const input = tf.tensor(volume, [...shape]);
     try {
       const r = predictVolume(network, store, input, { output: "labels", onProgress: options.onProgress });
-      return { labels: r.data as Int32Array, backend, planes: r.planes ?? length, slabs: 1, retries: 0 };
+      return { labels: r.data as Int32Array, backend, planes: r.planes ?? length, slabs: 1, retries: 0, stages: 1 };
     } finally {
       input.dispose();
     }
@@ -125,32 +132,126 @@ export async function predictLabelsFailsafe(
     : "maxTensorBytes";
   const radius = traceRadius(network, store, probeShape);
   const halo = radius === null ? length : radius[0];
-  const planeValues = product(shape.slice(2, -1)) * widestPerVoxel(network, store, probeShape);
-  let planes = radius === null ? length : planSlabPlanes({ length, planeValues, halo, maxBytes });
-  if (planes === 0 || (radius === null && planes * planeValues * 4 > maxBytes)) {
-    throw new DeviceFailure(
-      `${backend}: one slab of the network needs ${size((1 + 2 * halo) * planeValues * 4)}, more than ` +
-        `${size(maxBytes)} (${source})`,
-      false,
+  const spatialPlane = product(shape.slice(2, -1));
+  const planeValues = spatialPlane * widestPerVoxel(network, store, probeShape);
+  const planes = radius === null ? length : planSlabPlanes({ length, planeValues, halo, maxBytes });
+  const tooBig = planes === 0 || (radius === null && planes * planeValues * 4 > maxBytes);
+  const why = `one slab of the network needs ${size((1 + 2 * halo) * planeValues * 4)}, more than ` +
+    `${size(maxBytes)} (${source})`;
+  if (tooBig && !options.stages) throw new DeviceFailure(`${backend}: ${why}`, false);
+  const labels = new Int32Array(length * spatialPlane);
+  if (!tooBig) {
+    try {
+      const run = await runSlabs(
+        { length, halo, planes, tail: shape.slice(2), spatialPlane },
+        {
+          input: volume,
+          apply: (x) => applyNetwork(network, [x], { store, training: false }) as tf.Tensor,
+          labels,
+        },
+        options,
+        { done: 0, total: length },
+      );
+      return { labels, backend, ...run, stages: 1 };
+    } catch (e) {
+      const failure = asDeviceFailure(e);
+      if (!failure || !options.stages) throw e;
+      options.onNotice?.(`${failure.message}: running layer by layer`);
+    }
+  } else options.onNotice?.(`${backend}: ${why}: running layer by layer`);
+  return await runStages(options.stages!, volume, shape, maxBytes, source, labels, options);
+}
+
+/** One layer of a chain for {@link FailsafeOptions.stages}. */
+export interface DeviceStage {
+  /** The layer on a slab `[1, planes, …, channels]` (inside a tidy). */
+  readonly apply: (x: tf.Tensor) => tf.Tensor;
+  /** How far (planes, per side) its output depends on its input along the first axis. */
+  readonly radius: number;
+  /** Its output channels. */
+  readonly channels: number;
+}
+
+/** The network one stage at a time, each on slabs with its own halo; activations between stages on the host. */
+async function runStages(
+  stages: readonly DeviceStage[],
+  volume: Float32Array,
+  shape: readonly number[],
+  maxBytes: number,
+  source: string,
+  labels: Int32Array,
+  options: FailsafeOptions,
+): Promise<FailsafeResult> {
+  const length = shape[1];
+  const spatialPlane = product(shape.slice(2, -1));
+  const progress = { done: 0, total: length * stages.length };
+  let input = volume, channels = shape[shape.length - 1];
+  let slabs = 0, retries = 0, planes = length;
+  for (const [i, stage] of stages.entries()) {
+    const last = i === stages.length - 1;
+    const planeValues = spatialPlane * Math.max(channels, stage.channels);
+    planes = planSlabPlanes({ length, planeValues, halo: stage.radius, maxBytes });
+    if (planes === 0) {
+      throw new DeviceFailure(
+        `${tf.getBackend()}: layer ${i} needs ${size((1 + 2 * stage.radius) * planeValues * 4)} for one plane, ` +
+          `more than ${size(maxBytes)} (${source})`,
+        false,
+      );
+    }
+    const output = last ? undefined : new Float32Array(length * spatialPlane * stage.channels);
+    const tail = [...shape.slice(2, -1), channels];
+    const run = await runSlabs(
+      { length, halo: stage.radius, planes, tail, spatialPlane },
+      {
+        input,
+        apply: stage.apply,
+        labels: last ? labels : undefined,
+        output,
+      },
+      options,
+      progress,
     );
+    slabs += run.slabs;
+    retries += run.retries;
+    planes = run.planes;
+    if (output) input = output;
+    channels = stage.channels;
   }
-  const inPlane = product(shape.slice(2));
-  const outPlane = product(shape.slice(2, -1));
-  const labels = new Int32Array(length * outPlane);
-  let retries = 0, slabs = 0;
+  return { labels, backend: tf.getBackend(), planes, slabs, retries, stages: stages.length };
+}
+
+/**
+ * Runs `apply` on slabs of `planes` planes (and `halo` more on each side, clipped to the volume) of `input`, writing
+ * each slab's kept planes to `output` (values) or `labels` (argmax); halves `planes` after a failure it may retry.
+ */
+async function runSlabs(
+  geometry: { length: number; halo: number; planes: number; tail: readonly number[]; spatialPlane: number },
+  io: {
+    input: Float32Array;
+    apply: (x: tf.Tensor) => tf.Tensor;
+    labels?: Int32Array;
+    output?: Float32Array;
+  },
+  options: FailsafeOptions,
+  progress: { done: number; total: number },
+): Promise<{ planes: number; slabs: number; retries: number }> {
+  const { length, halo, tail, spatialPlane } = geometry;
+  let planes = geometry.planes, retries = 0, slabs = 0;
+  const inPlane = product(tail);
   for (let a = 0; a < length;) {
     const b = Math.min(length, a + planes);
     const lo = Math.max(0, a - halo), hi = Math.min(length, b + halo);
     try {
       await guardDevice(async () => {
         const out = tf.tidy(() => {
-          const x = tf.tensor(volume.subarray(lo * inPlane, hi * inPlane), [1, hi - lo, ...shape.slice(2)]);
-          const y = applyNetwork(network, [x], { store, training: false }) as tf.Tensor;
+          const x = tf.tensor(io.input.subarray(lo * inPlane, hi * inPlane), [1, hi - lo, ...tail]);
+          const y = io.apply(x);
           return y.slice(y.shape.map((_, i) => (i === 1 ? a - lo : 0)), y.shape.map((n, i) => (i === 1 ? b - a : n)));
         });
         try {
           const values = await out.data() as Float32Array;
-          argmaxInto(values, out.shape[out.rank - 1], labels, a * outPlane);
+          if (io.labels) argmaxInto(values, out.shape[out.rank - 1], io.labels, a * spatialPlane);
+          else io.output!.set(values, a * (values.length / (b - a)));
         } finally {
           out.dispose();
         }
@@ -165,11 +266,12 @@ export async function predictLabelsFailsafe(
       continue;
     }
     slabs++;
+    progress.done += b - a;
     a = b;
-    options.onProgress?.(a / length);
+    options.onProgress?.(progress.done / progress.total);
     await options.afterSlab?.(slabs);
   }
-  return { labels, backend, planes, slabs, retries };
+  return { planes, slabs, retries };
 }
 
 function size(bytes: number): string {
