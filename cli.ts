@@ -295,8 +295,13 @@ program.command("serve")
   .option("--hostname <name>", "interface to listen on", "127.0.0.1")
   .option("--mirror <dir-or-url>", "zoo mirror (default: env NIFTYTS_ZOO_MIRROR, else the public URLs)")
   .action(async (o: { port: number; hostname: string; mirror?: string }) => {
-    console.error("building the browser bundle…");
-    const server = await startServer({ port: o.port, hostname: o.hostname, mirror: o.mirror });
+    console.error("checking the browser bundle (web/dist)…");
+    const server = await startServer({
+      port: o.port,
+      hostname: o.hostname,
+      mirror: o.mirror,
+      onBundle: (built) => console.error(built ? "built the browser bundle" : "the browser bundle is current: reused"),
+    });
     console.log(`serving NiftyTS at ${server.url} (Ctrl+C stops)`);
     await server.finished;
   });

@@ -90,8 +90,17 @@ Deno.test({
       await page.click("#cancel");
       assertEquals(await status(), "cancelled");
       await page.click("#segment");
-      await page.waitForFunction(`/^(done|error)/.test(niftyts.status())`, null, { timeout: 900_000 });
+      // The progress bar advances step by step while the network streams (sampled each second).
+      const fractions: number[] = [];
+      for (const end = Date.now() + 900_000; Date.now() < end && !/^(done|error)/.test(await status());) {
+        const value = await page.evaluate<number>(`document.getElementById("progress").value`);
+        if (value !== fractions.at(-1)) fractions.push(value);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
       const done = await status();
+      console.log(`progress bar values seen: ${fractions.map((f) => f.toFixed(2)).join(" ")}`);
+      ok(fractions.filter((f) => f > 0.1 && f < 1).length >= 5, `progress: ${fractions}`);
+      ok(fractions.every((f, i) => i === 0 || f > fractions[i - 1]), `progress went back: ${fractions}`);
       ok(done.startsWith(`done (${BACKEND}`), done);
       const got = decodeNiftiFile(
         Uint8Array.from(atob(await page.evaluate<string>(RESULT_BASE64)), (c) => c.charCodeAt(0)),

@@ -4,6 +4,7 @@
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { startServer } from "../src/commands/serve.ts";
+import { BUNDLE_STAMP, bundleInputsHash } from "../src/commands/web_bundle.ts";
 import { getZooEntry } from "../zoo/mod.ts";
 
 const MIRROR = new URL("../../shared/data/brainchop/", import.meta.url).pathname;
@@ -53,5 +54,48 @@ Deno.test("serve answers its own files, refuses sources and escapes, and isolate
     await server.shutdown();
     await Deno.remove(distDir, { recursive: true });
     await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("the bundle's input hash changes with a source file's content and ignores the bundle's own folder", async () => {
+  const base = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${base}/src/dist`, { recursive: true });
+    await Deno.writeTextFile(`${base}/src/a.ts`, "export const a = 1;\n");
+    await Deno.writeTextFile(`${base}/src/notes.md`, "not an input\n");
+    const hash = () => bundleInputsHash({ roots: ["src"], base, skip: `${base}/src/dist` });
+    const first = await hash();
+    await Deno.writeTextFile(`${base}/src/dist/niftyts.js`, "built output\n");
+    await Deno.writeTextFile(`${base}/src/notes.md`, "still not an input\n");
+    assertEquals(await hash(), first);
+    await Deno.writeTextFile(`${base}/src/a.ts`, "export const a = 2;\n");
+    ok((await hash()) !== first, "a changed source must change the hash");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("serve reuses a bundle built from the same inputs and rebuilds when they changed", async () => {
+  const distDir = await Deno.makeTempDir({ prefix: "niftyts_dist_" });
+  const starts: boolean[] = [];
+  const start = async () => {
+    const server = await startServer({ port: 0, distDir, onBundle: (built) => starts.push(built) });
+    await server.shutdown();
+  };
+  try {
+    await start();
+    const built = (await Deno.stat(`${distDir}/niftyts.js`)).mtime;
+    await start();
+    assertEquals((await Deno.stat(`${distDir}/niftyts.js`)).mtime, built, "the second start must not rebuild");
+    // As if a source had changed since the last build: the recorded hash no longer matches.
+    await Deno.writeTextFile(`${distDir}/${BUNDLE_STAMP}`, "0".repeat(64) + "\n");
+    await start();
+    assertEquals(starts, [true, false, true]);
+    assertEquals(
+      (await Deno.readTextFile(`${distDir}/${BUNDLE_STAMP}`)).trim(),
+      await bundleInputsHash({ skip: distDir, tag: "minify=true" }),
+    );
+  } finally {
+    await Deno.remove(distDir, { recursive: true });
   }
 });

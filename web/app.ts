@@ -1,18 +1,20 @@
 /// <reference lib="dom" />
 /**
- * The web app's page script: open a NIfTI file (picker or drag-and-drop), view it in NiiVue, segment it with a zoo
- * entry in a worker (progress, cancel), overlay the labels in their colours, list label volumes, download the label
- * map on the input's grid, show the network's scoped graph. Nothing leaves the machine: the only requests are the
- * app's own files and, when asked, the zoo weights from the same origin.
+ * The web app's page script: open a NIfTI file or a DICOM folder (picker or drag-and-drop), view it in NiiVue,
+ * segment it with a zoo entry in a worker (progress, cancel), overlay the labels in their colours, list label
+ * volumes, download the label map on the input's grid, show the network's scoped graph. Nothing leaves the
+ * machine: the only requests are the app's own files and, when asked, the zoo weights from the same origin.
  *
- * Automation hook (tests, power users): `window.niftyts` with `load(bytes, name?)`, `segment(zooId, options?)`,
- * `result()`, `status()`, and fine-tuning's `finetune(args)` and `checkpoint()` (`finetune_panel.ts`).
+ * Automation hook (tests, power users): `window.niftyts` with `load(bytes, name?)`, `loadDicom(files, name?)`,
+ * `scan()`, `segment(zooId, options?)`, `result()`, `status()`, and fine-tuning's `finetune(args)` and `checkpoint()`
+ * (`finetune_panel.ts`).
  *
  * @module
  */
 import { loadNiivue } from "../src/deps.ts";
 import { ZOO_ENTRIES } from "../zoo/entries.ts";
 import { BROWSER_BACKENDS, type BrowserBackend } from "./backend.ts";
+import { droppedFolder, folderName, type PickedFile, readPicked } from "./folder.ts";
 import type { Reply, Request, ResultLabel } from "./protocol.ts";
 import { type FineTuneHook, setupFineTunePanel, showLoss } from "./finetune_panel.ts";
 
@@ -26,10 +28,15 @@ export interface NiftyTsHook extends FineTuneHook {
   result(): Promise<Uint8Array>;
   /** A short state: `ready`, `loading`, `loaded`, `segmenting 42%`, `done`, `cancelled` or `error: …`. */
   status(): string;
+  /** Loads a DICOM folder's files (one series); resolves when the volume is shown (rejects with the message shown). */
+  loadDicom(files: readonly PickedFile[], name?: string): Promise<void>;
+  /** The loaded scan as the page holds it: the file's bytes, or a DICOM series as NIfTI-1 bytes. */
+  scan(): Promise<Uint8Array>;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const fileInput = $<HTMLInputElement>("file");
+const folderInput = $<HTMLInputElement>("folder");
 const modelSelect = $<HTMLSelectElement>("model");
 const backendSelect = $<HTMLSelectElement>("backend");
 const segmentButton = $<HTMLButtonElement>("segment");
@@ -79,6 +86,10 @@ function getWorker(): Worker {
     const reply = event.data;
     if (reply.type === "loss") return showLoss(reply);
     if (reply.type === "progress") {
+      if (reply.fraction < 0) { // a message only: shown as the bar's tooltip, notices also in the status line
+        progress.title = reply.message;
+        return;
+      }
       progress.value = reply.fraction;
       setStatus(`segmenting ${Math.round(reply.fraction * 100)}%`);
       return;
@@ -129,6 +140,32 @@ async function load(bytes: Uint8Array, name = "scan.nii.gz"): Promise<void> {
   try {
     nv.closeDrawing(); // painted labels belong to the previous scan's grid
     await nv.loadVolumes([{ url, name }]);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+  segmentButton.disabled = false;
+  setStatus("loaded");
+}
+
+async function loadDicom(files: readonly PickedFile[], name = "dicom"): Promise<void> {
+  errorBox.hidden = true;
+  setStatus("loading");
+  result = undefined;
+  downloadLink.hidden = true;
+  volumesTable.replaceChildren();
+  let reply: Reply;
+  try {
+    const copies = files.map((f) => ({ name: f.name, bytes: f.bytes.slice().buffer }));
+    reply = await ask({ type: "dicom", name, files: copies }, copies.map((c) => c.bytes));
+    if (reply.type !== "loaded" || !reply.nifti) throw new Error(`${name}: unexpected reply ${reply.type}`);
+  } catch (e) {
+    showError((e as Error).message);
+    throw e;
+  }
+  scan = { name: `${name}.nii`, bytes: new Uint8Array(reply.nifti) };
+  const url = URL.createObjectURL(new Blob([scan.bytes as BlobPart]));
+  try {
+    await nv.loadVolumes([{ url, name: scan.name }]);
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -199,7 +236,8 @@ async function segment(zooId: string, { tuned = false }: { tuned?: boolean } = {
     downloadLink.download = `${base}_${zooId}${tuned ? "_finetuned" : ""}_labels.nii`;
     downloadLink.hidden = false;
     progress.value = 1;
-    setStatus(`done (${reply.backend}, ${reply.seconds.toFixed(1)} s${tuned ? ", fine-tuned weights" : ""})`);
+    const notes = reply.notes.length > 0 ? `; ${reply.notes.join("; ")}` : "";
+    setStatus(`done (${reply.backend}, ${reply.seconds.toFixed(1)} s${tuned ? ", fine-tuned weights" : ""}${notes})`);
   } catch (e) {
     if (state !== "cancelled") showError((e as Error).message);
     throw e;
@@ -222,15 +260,26 @@ async function openFile(file: File): Promise<void> {
   await load(new Uint8Array(await file.arrayBuffer()), file.name).catch(() => {});
 }
 
+async function openFolder(files: File[], name: string): Promise<void> {
+  await loadDicom(await readPicked(files), name).catch(() => {});
+}
+
 fileInput.addEventListener("change", () => {
   const file = fileInput.files?.[0];
   if (file) openFile(file);
 });
+folderInput.addEventListener("change", () => {
+  const files = [...folderInput.files ?? []];
+  if (files.length > 0) openFolder(files, folderName(files));
+});
 document.addEventListener("dragover", (e) => e.preventDefault());
-document.addEventListener("drop", (e) => {
+document.addEventListener("drop", async (e) => {
   e.preventDefault();
-  const file = e.dataTransfer?.files[0];
-  if (file) openFile(file);
+  const files = [...e.dataTransfer?.files ?? []];
+  const folder = await droppedFolder(e.dataTransfer?.items); // a folder, or several files: a DICOM series
+  if (folder) openFolder(folder.files, folder.name);
+  else if (files.length > 1) openFolder(files, "dicom");
+  else if (files[0]) openFile(files[0]);
 });
 segmentButton.addEventListener("click", () => segment(modelSelect.value).catch(() => {}));
 cancelButton.addEventListener("click", cancel);
@@ -277,6 +326,8 @@ const hook: NiftyTsHook = {
   segment,
   result: () => result ? Promise.resolve(result.slice()) : Promise.reject(new Error("no result yet: segment first")),
   status: () => state,
+  loadDicom,
+  scan: () => scan ? Promise.resolve(scan.bytes.slice()) : Promise.reject(new Error("no scan loaded")),
 };
 (globalThis as unknown as { niftyts: NiftyTsHook }).niftyts = hook;
 setStatus("ready");

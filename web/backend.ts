@@ -65,3 +65,14 @@ export async function useBrowserBackend(
   }
   throw new Error(failures.join("; "));
 }
+
+/**
+ * Replaces a backend that failed (a lost WebGL context cannot be restored) by a fresh instance from its factory,
+ * started on its next use; the tensors it held are gone.
+ */
+export function renewBrowserBackend(name: BrowserBackend): void {
+  const factory = tf.findBackendFactory(name);
+  if (!factory || name === "cpu") return;
+  tf.removeBackend(name);
+  tf.registerBackend(name, factory);
+}

@@ -38,7 +38,13 @@ export type Request =
     readonly labels: { readonly name: string; readonly bytes: ArrayBuffer };
     readonly settings: FineTuneSettings;
   }
-  | { readonly type: "checkpoint" };
+  | { readonly type: "checkpoint" }
+  /** A DICOM folder's files: one series, read by `decodeDicomFiles`. */
+  | {
+    readonly type: "dicom";
+    readonly name: string;
+    readonly files: readonly { readonly name: string; readonly bytes: ArrayBuffer }[];
+  };
 
 /** A label of the result, with its colour and volume. */
 export interface ResultLabel {
@@ -56,7 +62,10 @@ export type Reply =
     readonly shape: readonly number[];
     readonly pixdim: readonly number[];
     readonly datatype: string;
+    /** The volume as NIfTI-1 bytes, for the viewer (DICOM input). */
+    readonly nifti?: ArrayBuffer;
   }
+  /** `fraction` −1: a message only (a stage, a retry or a move to another backend), the bar stays. */
   | { readonly type: "progress"; readonly fraction: number; readonly message: string }
   | {
     readonly type: "segmented";

@@ -22,8 +22,8 @@ import { applyNetwork, FunctionLayer } from "../src/dsl/mod.ts";
 import {
   normalizedChainLabels,
   type NormalizedLayer,
+  predictLabelsFailsafe,
   predictVolume,
-  predictVolumeAsync,
 } from "../src/inference/mod.ts";
 import type { EltwiseOp } from "../src/kernels/fast/mod.ts";
 import type { ZooModel } from "./model.ts";
@@ -38,6 +38,12 @@ export interface RunNetworkOptions {
   readonly onStage?: (done: number, total: number) => void;
   /** `"auto"` (default): streamed when possible (see the module doc); `"stages"`: always stage by stage. */
   readonly method?: "auto" | "stages";
+  /** Called with the fraction of the network's work done, increasing (per streamed step, slab or stage). */
+  readonly onFraction?: (fraction: number) => void;
+  /** Device backends: cap on one tensor's bytes below the device's limit (see `predictLabelsFailsafe`). */
+  readonly maxTensorBytes?: number;
+  /** Device backends: one line per retry with smaller slabs. */
+  readonly onNotice?: (line: string) => void;
 }
 
 /** Labels (argmax over classes) and optional probabilities of a volume. */
@@ -67,7 +73,12 @@ export function runNetwork(
     if (stages.every((stage) => stage.local)) {
       return { labels: streamedLabels(model, volume, shape, stages.length, options) };
     }
-    const streamed = normalizedChainLabels(meshNetLayers(model), volume, shape, { onLayer: options.onStage });
+    const streamed = normalizedChainLabels(meshNetLayers(model), volume, shape, {
+      onLayer: (done, total) => {
+        options.onStage?.(done, total);
+        options.onFraction?.(done / total);
+      },
+    });
     if (streamed) return { labels: Uint8Array.from(streamed.labels) };
   }
   const budget = options.slabBytes ?? 256 * 2 ** 20;
@@ -112,6 +123,7 @@ export function runNetwork(
       channels = outChannels;
     }
     options.onStage?.(s + 1, stages.length);
+    options.onFraction?.((s + 1) / stages.length);
   });
   return { labels, probabilities };
 }
@@ -163,7 +175,10 @@ function streamedLabels(
 ): Uint8Array {
   const input = tf.tensor5d(volume, [1, ...shape, 1]);
   try {
-    const { data } = predictVolume(model.network, model.store, input, { output: "labels" });
+    const { data } = predictVolume(model.network, model.store, input, {
+      output: "labels",
+      onProgress: options.onFraction,
+    });
     options.onStage?.(stageCount, stageCount);
     return Uint8Array.from(data);
   } finally {
@@ -174,8 +189,8 @@ function streamedLabels(
 /**
  * {@link runNetwork} on every backend: cpu and wasm run it as is; device backends (webgl and webgpu in browsers,
  * webgpu under Deno), whose tensors are read asynchronously, run the whole network through
- * {@link predictVolumeAsync} (slabs with their halo on the device: the same labels). Probabilities are not
- * offered there.
+ * {@link predictLabelsFailsafe} (slabs with their halo on the device, sized to the device's limits and made smaller
+ * when one fails: the same labels). Probabilities are not offered there.
  */
 export async function runNetworkAsync(
   model: ZooModel,
@@ -187,13 +202,25 @@ export async function runNetworkAsync(
   if (options.probabilities) {
     throw new Error(`runNetwork: probabilities are not available on backend "${tf.getBackend()}": use cpu or wasm`);
   }
-  const stages = model.network.stages().length;
-  const input = tf.tensor5d(volume, [1, ...shape, 1]);
-  try {
-    const { data } = await predictVolumeAsync(model.network, model.store, input, { output: "labels" });
-    options.onStage?.(stages, stages);
-    return { labels: Uint8Array.from(data) };
-  } finally {
-    input.dispose();
-  }
+  const stages = model.network.stages();
+  const classes = model.manifest.network.options.numClasses;
+  const hidden = model.manifest.network.options.channels;
+  const { labels } = await predictLabelsFailsafe(model.network, model.store, volume, [1, ...shape, 1], {
+    maxTensorBytes: options.maxTensorBytes,
+    onProgress: options.onFraction,
+    onNotice: options.onNotice,
+    // too big for one slab of the whole network: layer by layer (not for whole-volume normalisation)
+    stages: stages.every((s) => s.local)
+      ? stages.map((stage, i) => {
+        const wrapper = new FunctionLayer(model.network.name, (scope, x: tf.Tensor) => stage.layer.apply(scope, x));
+        return {
+          apply: (x: tf.Tensor) => applyNetwork(wrapper, [x], { store: model.store }) as tf.Tensor,
+          radius: stage.radius,
+          channels: i === stages.length - 1 ? classes : hidden,
+        };
+      })
+      : undefined,
+  });
+  options.onStage?.(stages.length, stages.length);
+  return { labels: Uint8Array.from(labels) };
 }

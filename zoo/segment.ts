@@ -42,6 +42,10 @@ export interface SegmentOptions {
   readonly onProgress?: (message: string) => void;
   /** Name of the input in error messages (default "input"). */
   readonly source?: string;
+  /** The fraction of the network work done (0 to 1, increasing; a pre-model takes the first half). */
+  readonly onFraction?: (fraction: number) => void;
+  /** Device backends: cap on one tensor's bytes below the device's own limit (see `predictLabelsFailsafe`). */
+  readonly maxTensorBytes?: number;
 }
 
 /** One label's size in the output. */
@@ -108,7 +112,7 @@ export function segmentConformed(
   model: ZooModel,
   raw: Float32Array,
   shape: Shape3,
-  options: { probabilities?: boolean; onProgress?: (m: string) => void } = {},
+  options: ConformedOptions = {},
 ): ConformedResult {
   return runSync(conformedSteps(model, raw, shape, options));
 }
@@ -118,7 +122,7 @@ export function segmentConformedAsync(
   model: ZooModel,
   raw: Float32Array,
   shape: Shape3,
-  options: { probabilities?: boolean; onProgress?: (m: string) => void } = {},
+  options: ConformedOptions = {},
 ): Promise<ConformedResult> {
   return runAsync(conformedSteps(model, raw, shape, options));
 }
@@ -140,6 +144,9 @@ interface NetworkCall {
 
 /** The pipeline as steps: each network run is yielded, so one code path serves the sync and the async driver. */
 type Steps<T> = Generator<NetworkCall, T, NetworkOutput>;
+
+/** What {@link conformedSteps} takes besides the volume. */
+type ConformedOptions = Pick<SegmentOptions, "probabilities" | "onProgress" | "onFraction" | "maxTensorBytes">;
 
 function runSync<T>(steps: Steps<T>): T {
   let next = steps.next();
@@ -163,14 +170,21 @@ function* conformedSteps(
   model: ZooModel,
   raw: Float32Array,
   shape: Shape3,
-  { probabilities = false, onProgress }: { probabilities?: boolean; onProgress?: (m: string) => void },
+  { probabilities = false, onProgress, onFraction, maxTensorBytes }: ConformedOptions,
 ): Steps<ConformedResult> {
   const { manifest } = model;
+  const share = model.preModel ? 0.5 : 1;
+  const device = { maxTensorBytes, onNotice: onProgress };
   const normalized = normalizeZooInput(model, raw);
   let inside: (i: number) => boolean;
   if (model.preModel) {
     onProgress?.(`${manifest.id}: pre-model ${model.preModel.manifest.id} on the whole volume`);
-    const pre = yield { model: model.preModel, volume: normalizeZooInput(model.preModel, raw), shape };
+    const pre = yield {
+      model: model.preModel,
+      volume: normalizeZooInput(model.preModel, raw),
+      shape,
+      options: { ...device, onFraction: onFraction && ((f) => onFraction(share * f)) },
+    };
     inside = (i) => pre.labels[i] > 0;
   } else {
     let max = -Infinity;
@@ -186,7 +200,12 @@ function* conformedSteps(
     model,
     volume: cropVolume(normalized, shape, box),
     shape: cropShape,
-    options: { probabilities, onStage: (done, total) => onProgress?.(`${manifest.id}: layer ${done}/${total}`) },
+    options: {
+      ...device,
+      probabilities,
+      onStage: (done, total) => onProgress?.(`${manifest.id}: layer ${done}/${total}`),
+      onFraction: onFraction && ((f) => onFraction(1 - share + share * f)),
+    },
   };
   const labels = pasteVolume(out.labels, box, shape, (n) => new Uint8Array(n));
   if (manifest.output.largestComponent) keepLargestComponent(labels, shape, manifest.output.largestComponent);
@@ -255,6 +274,8 @@ function* imageSteps(model: ZooModel, input: Image, options: SegmentOptions): St
   const seg = yield* conformedSteps(model, toCOrder(conformed.data, shape), shape, {
     probabilities: options.probabilities,
     onProgress: say,
+    onFraction: options.onFraction,
+    maxTensorBytes: options.maxTensorBytes,
   });
   const onConformed = labelImage(toNiftiOrder(seg.labels, shape, (n) => new Uint8Array(n)), grid, conformed);
   const labels = identity

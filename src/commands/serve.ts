@@ -1,9 +1,10 @@
 /**
  * `cli.ts serve [--port N]`: the web app at its own origin, with everything it needs from the same origin (so the
- * page never contacts another host): the static files of `web/`, the browser bundle (built on start, `/dist/`), the
- * tfjs wasm backend's binaries (`/tfjs-backend-wasm/`, from the npm package) and the zoo's published files
- * (`/zoo/models/<dir>/<file>`, verified into the local cache from `NIFTYTS_ZOO_MIRROR` or the public URL on first
- * request). Only files the zoo publishes are served from `/zoo/`; nothing outside these folders is reachable.
+ * page never contacts another host): the static files of `web/`, the browser bundle (`/dist/`, built on start when
+ * its inputs changed), the tfjs wasm backend's binaries (`/tfjs-backend-wasm/`, from the npm package) and the zoo's
+ * published files (`/zoo/models/<dir>/<file>`, verified into the local cache from `NIFTYTS_ZOO_MIRROR` or the public
+ * URL on first request). Only files the zoo publishes are served from `/zoo/`; nothing outside these folders is
+ * reachable.
  *
  * @module
  */
@@ -13,7 +14,7 @@ import { tfjsWasmEntry } from "../deps_deno.ts";
 import { ZOO_ENTRIES } from "../../zoo/entries.ts";
 import type { ZooFile } from "../../zoo/files.ts";
 import { ensureZooFiles } from "../../zoo/cache.ts";
-import { bundleWeb, WEB_ROOT } from "./web_bundle.ts";
+import { ensureWebBundle, WEB_ROOT } from "./web_bundle.ts";
 
 /** Options of {@link startServer}. */
 export interface ServeOptions {
@@ -27,8 +28,13 @@ export interface ServeOptions {
   readonly mirror?: string;
   /** Zoo cache folder (default env NIFTYTS_CACHE, else the platform cache). */
   readonly cacheDir?: string;
-  /** Build the bundle into `distDir` first (default true; false serves what is there). */
+  /**
+   * Build the bundle into `distDir` first unless it was built from the same inputs (default true; false serves what
+   * is there).
+   */
   readonly build?: boolean;
+  /** Called once the bundle is ready: `built` false when the one in `distDir` was reused. */
+  readonly onBundle?: (built: boolean) => void;
   /** Called with each request's path and status, e.g. for a log. */
   readonly onRequest?: (path: string, status: number) => void;
 }
@@ -90,7 +96,10 @@ async function fileResponse(path: string, status = 200): Promise<Response> {
  */
 export async function startServer(options: ServeOptions = {}): Promise<WebServer> {
   const distDir = options.distDir ?? join(WEB_ROOT, "dist");
-  if (options.build ?? true) await bundleWeb({ outDir: distDir });
+  if (options.build ?? true) {
+    const { built } = await ensureWebBundle({ outDir: distDir });
+    options.onBundle?.(built);
+  }
   const wasmDir = dirname(fileURLToPath(tfjsWasmEntry()));
   const zoo = zooFiles();
 

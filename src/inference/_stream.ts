@@ -22,6 +22,8 @@ export interface StreamOptions {
   readonly planes?: number;
   /** Bytes the layer buffers may take together (default 768 MiB). */
   readonly memoryBytes?: number;
+  /** Called after each convolution step with the fraction of all layers' planes computed (increasing, ends at 1). */
+  readonly onProgress?: (fraction: number) => void;
 }
 
 /** The result of a streamed chain. */
@@ -87,6 +89,8 @@ export function streamChain(
       : new Float32Array((planes + reach[l + 1] - 1) * plane[l])
   );
   const start = specs.map(() => 0), end = specs.map(() => 0);
+  const work = specs.reduce((n, s) => n + s.outSize[0], 0);
+  let done = 0;
 
   const ensure = (l: number, upTo: number): void => {
     const spec = specs[l];
@@ -129,6 +133,8 @@ export function streamChain(
       applyPointwise(chain.convs[l].post, y, spec.outChannels);
       if (l === last && labels) argmaxInto(y, spec.outChannels, result as Int32Array, a * product(outSpatial.slice(1)));
       end[l] = b;
+      done += b - a;
+      options.onProgress?.(done / work);
     }
   };
   ensure(last, outLength);

