@@ -17,6 +17,23 @@ export const CHROMIUM_MISSING: string | undefined = (() => {
   }
 })();
 
+/**
+ * Why a page test skips, or undefined when it runs: Chromium missing, `NIFTYTS_WEB_E2E=0`, or one of `files` (shared
+ * data) absent.
+ */
+export function pageTestSkipReason(files: readonly string[] = []): string | undefined {
+  if (CHROMIUM_MISSING) return CHROMIUM_MISSING;
+  if (Deno.env.get("NIFTYTS_WEB_E2E") === "0") return "NIFTYTS_WEB_E2E=0 turns it off";
+  for (const file of files) {
+    try {
+      Deno.statSync(file);
+    } catch {
+      return `${file} is absent`;
+    }
+  }
+  return undefined;
+}
+
 type Playwright = Awaited<ReturnType<typeof loadPlaywrightCore>>;
 /** A persistent browser context of playwright-core. */
 export type BrowserContext = Awaited<ReturnType<Playwright["chromium"]["launchPersistentContext"]>>;

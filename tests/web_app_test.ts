@@ -10,7 +10,7 @@
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { CHROMIUM_MISSING, launchChromium } from "./_browser.ts";
+import { launchChromium, pageTestSkipReason } from "./_browser.ts";
 import { startServer } from "../src/commands/serve.ts";
 import { decodePng } from "../src/deps.ts";
 import { decodeNiftiFile, encodeNifti1, type Image, readImage } from "../src/io/mod.ts";
@@ -19,15 +19,7 @@ import { segment } from "../zoo/mod.ts";
 
 const MIRROR = new URL("../../shared/data/brainchop/", import.meta.url).pathname;
 const T1 = `${MIRROR}t1_crop.nii.gz`;
-const missing = CHROMIUM_MISSING ??
-  (Deno.env.get("NIFTYTS_WEB_E2E") === "0" ? "NIFTYTS_WEB_E2E=0 turns it off" : undefined) ?? (() => {
-    try {
-      Deno.statSync(T1);
-      return undefined;
-    } catch {
-      return `${T1} is absent`;
-    }
-  })();
+const missing = pageTestSkipReason([T1]);
 if (missing) console.warn(`web app test skipped: ${missing}`);
 const BACKEND = Deno.env.get("NIFTYTS_WEB_TEST_BACKEND") ?? "wasm";
 

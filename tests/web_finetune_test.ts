@@ -9,7 +9,8 @@
  * Skipped when Chromium or the brainchop data are absent, or with env NIFTYTS_WEB_E2E=0.
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { CHROMIUM_MISSING, launchChromium } from "./_browser.ts";
+import { launchChromium, pageTestSkipReason } from "./_browser.ts";
+import { cropImage } from "./_data_helpers.ts";
 import { startServer } from "../src/commands/serve.ts";
 import { decodeNiftiFile, encodeNifti1, type Image, readImage } from "../src/io/mod.ts";
 import { useBackend } from "../src/backend.ts";
@@ -18,35 +19,9 @@ import { getZooEntry, loadZooModel, segmentImage, zooModelFromTensors } from "..
 
 const MIRROR = new URL("../../shared/data/brainchop/", import.meta.url).pathname;
 const T1 = `${MIRROR}t1_crop.nii.gz`;
-const missing = CHROMIUM_MISSING ??
-  (Deno.env.get("NIFTYTS_WEB_E2E") === "0" ? "NIFTYTS_WEB_E2E=0 turns it off" : undefined) ?? (() => {
-    try {
-      Deno.statSync(T1);
-      return undefined;
-    } catch {
-      return `${T1} is absent`;
-    }
-  })();
+const missing = pageTestSkipReason([T1]);
 if (missing) console.warn(`web fine-tune test skipped: ${missing}`);
 const BACKEND = Deno.env.get("NIFTYTS_WEB_TEST_BACKEND") ?? "wasm";
-
-/** The 80³ crop (80 mm, the smallest head the zoo accepts) around the T1's centre, on its own grid. */
-function crop(t1: Image): Image {
-  const [n, m, lo] = [80, t1.shape[0], [88, 88, 88]];
-  const data = new Uint8Array(n ** 3);
-  for (let z = 0; z < n; z++) {
-    for (let y = 0; y < n; y++) {
-      for (let x = 0; x < n; x++) {
-        data[x + n * (y + n * z)] = Number(t1.data[lo[0] + x + m * (lo[1] + y + m * (lo[2] + z))]);
-      }
-    }
-  }
-  const a = t1.affine;
-  const affine = a.map((row, i) =>
-    i === 3 ? row : [...row.slice(0, 3), row[3] + lo[0] * row[0] + lo[1] * row[1] + lo[2] * row[2]]
-  );
-  return { ...t1, data, shape: [n, n, n, 1, 1], affine: affine as unknown as Image["affine"], datatype: "uint8" };
-}
 
 /** A label volume on `scan`'s grid: a 6³ block at its centre labelled grey matter (1). */
 function labels(scan: Image): Image {
@@ -81,7 +56,8 @@ Deno.test({
     const server = await startServer({ port: 0, distDir: `${dir}/dist`, mirror: MIRROR, cacheDir: `${dir}/cache` });
     const browser = await launchChromium();
     try {
-      const scan = crop(await readImage(T1));
+      // The 80³ crop (80 mm, the smallest head the zoo accepts) around the T1's centre, on its own grid.
+      const scan = cropImage(await readImage(T1), 88, 80);
       const scanBytes = encodeNifti1(scan);
       const labelBytes = encodeNifti1(labels(scan));
       const page = await browser.ctx.newPage();

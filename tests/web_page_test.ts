@@ -10,13 +10,13 @@
  * Skipped when Chromium is absent, or with env NIFTYTS_WEB_E2E=0.
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { CHROMIUM_MISSING, launchChromium } from "./_browser.ts";
+import { launchChromium, pageTestSkipReason } from "./_browser.ts";
 import { startServer } from "../src/commands/serve.ts";
 import { daikonEntry, daikonPackage } from "../src/deps_deno.ts";
 import { decodeNiftiFile, readDicomSeries } from "../src/io/mod.ts";
 import { affineMaxDiff } from "../src/geometry/mod.ts";
 
-const missing = CHROMIUM_MISSING ?? (Deno.env.get("NIFTYTS_WEB_E2E") === "0" ? "NIFTYTS_WEB_E2E=0" : undefined);
+const missing = pageTestSkipReason();
 if (missing) console.warn(`web page tests skipped: ${missing}`);
 
 /** The bytes from a page expression that resolves to a Uint8Array, through base64. */
