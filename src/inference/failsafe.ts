@@ -155,7 +155,7 @@ export async function predictLabelsFailsafe(
       return { labels, backend, ...run, stages: 1 };
     } catch (e) {
       const failure = asDeviceFailure(e);
-      if (!failure || !options.stages) throw e;
+      if (!failure || !failure.retry || !options.stages) throw e; // a lost context is not helped by layers
       options.onNotice?.(`${failure.message}: running layer by layer`);
     }
   } else options.onNotice?.(`${backend}: ${why}: running layer by layer`);
