@@ -17,14 +17,16 @@ import {
 } from "./wasm_conv.ts";
 import { gpuKernelFixes } from "./gpu/mod.ts";
 import "./fast/install.ts"; // oneDNN conv kernels on cpu (issue 8), stock kernels as fallback
+import { withFastBatchNorm } from "./fast/register.ts";
 
 /** Kernels replaced per backend: each backend's are installed once its package has registered its own kernels. */
 const BACKEND_KERNELS: Readonly<Record<string, () => tf.KernelConfig[]>> = {
   cpu: () => [
     resizeBilinearGradConfig("cpu"),
     resizeNearestGradConfig("cpu"),
-    batchNormTrainingConfig("cpu"),
-    batchNormTrainingGradConfig("cpu"),
+    // on oneDNN while the fast kernels are active, the TypeScript kernels otherwise
+    withFastBatchNorm(batchNormTrainingConfig("cpu")),
+    withFastBatchNorm(batchNormTrainingGradConfig("cpu")),
   ],
   wasm: () => [
     batchNormTrainingConfig("wasm"),

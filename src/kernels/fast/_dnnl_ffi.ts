@@ -80,6 +80,23 @@ export const DNNL_LAYER_ALG = {
   resamplingLinear: 0x2fff1,
 } as const;
 
+/** `dnnl_types.h` 2.6 values for batch normalization (dnnl_batch_norm.ts). */
+export const DNNL_BNORM = {
+  backward: 128,
+  useGlobalStats: 0x1,
+  useScale: 0x8,
+  useShift: 0x10,
+  fuseNormRelu: 0x4,
+  argWorkspace: 64,
+  queryWorkspaceMd: 135,
+  argMean: 49,
+  argVariance: 50,
+  argScale: 51,
+  argShift: 52,
+  argDiffScale: 255,
+  argDiffShift: 256,
+} as const;
+
 const SYMBOLS = {
   dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
   dnnl_stream_create: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
@@ -152,6 +169,14 @@ const SYMBOLS = {
   dnnl_primitive_desc_iterator_next: { parameters: ["pointer"], result: "i32" },
   dnnl_primitive_desc_iterator_fetch: { parameters: ["pointer"], result: "pointer" },
   dnnl_primitive_desc_iterator_destroy: { parameters: ["pointer"], result: "i32" },
+  // training batch norm and the prelu after it (dnnl_batch_norm.ts)
+  dnnl_batch_normalization_forward_desc_init: { parameters: ["buffer", "i32", "buffer", "f32", "u32"], result: "i32" },
+  dnnl_batch_normalization_backward_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "buffer", "f32", "u32"],
+    result: "i32",
+  },
+  dnnl_prelu_forward_desc_init: { parameters: ["buffer", "i32", "buffer", "buffer"], result: "i32" },
+  dnnl_prelu_backward_desc_init: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The opened library's functions. */

@@ -31,6 +31,8 @@ import {
   type PoolSpec,
   type ResampleSpec,
 } from "./dnnl_layers.ts";
+import { BatchNormPlanCache } from "./dnnl_batch_norm.ts";
+import { fastBatchNormKernelConfig } from "./cpu_batch_norm_kernels.ts";
 
 /** Environment switch: `NIFTYTS_FAST_KERNELS=off` (or `0`, `stock`) keeps tfjs's stock cpu kernels. */
 export const FAST_KERNELS_ENV = "NIFTYTS_FAST_KERNELS";
@@ -56,7 +58,13 @@ export interface FastKernelStatus {
   readonly kernels: readonly string[];
 }
 
-const opened = new Map<string, { dnnl: Dnnl; plans: ConvPlanCache } | Error>();
+interface Opened {
+  dnnl: Dnnl;
+  plans: ConvPlanCache;
+  bnPlans: BatchNormPlanCache;
+}
+
+const opened = new Map<string, Opened | Error>();
 const warned = new Set<string>();
 const installed = new Map<string, { ours: tf.KernelConfig; previous: tf.KernelConfig }>();
 const counts: KernelCounts = Object.fromEntries(
@@ -64,12 +72,12 @@ const counts: KernelCounts = Object.fromEntries(
 );
 let status: FastKernelStatus = { active: false, kernel: "stock", library: DNNL_LIBRARY, kernels: [] };
 
-function open(library: string): { dnnl: Dnnl; plans: ConvPlanCache } | Error {
+function open(library: string): Opened | Error {
   let entry = opened.get(library);
   if (entry === undefined) {
     try {
       const dnnl = openDnnl(library);
-      entry = { dnnl, plans: new ConvPlanCache(dnnl) };
+      entry = { dnnl, plans: new ConvPlanCache(dnnl), bnPlans: new BatchNormPlanCache(dnnl) };
     } catch (e) {
       entry = e instanceof Error ? e : new Error(String(e));
     }
@@ -115,7 +123,9 @@ function uninstall(names: readonly string[]): void {
  * Makes tfjs's cpu backend fast for 3D training: Conv3D, Conv3DBackpropInputV2, Conv3DBackpropFilterV2, Conv2D,
  * Conv2DBackpropInput and Conv2DBackpropFilter run on oneDNN (Debian `libdnnl2`, PyTorch's CPU convolution
  * library; needs `--allow-ffi`); Add, Sub, Multiply, RealDiv, Sum, Mean, Slice, SplitV, Concat, PadV2, Transpose,
- * Reverse, MaxPool3DGrad, Relu, Step and Softmax get TypeScript loops without tfjs's per-element index arithmetic. Every replaced kernel keeps the one it replaced as fallback for calls it
+ * Reverse, MaxPool3DGrad, Relu, Step and Softmax get TypeScript loops without tfjs's per-element index arithmetic
+ * (training batch norm goes to oneDNN too, through {@link withFastBatchNorm}). Every replaced kernel keeps the one it
+ * replaced as fallback for calls it
  * does not take. Idempotent; installs again where something re-registered the stock kernels since. When oneDNN
  * cannot be opened the stock convolutions stay and one line says so (once per library). `NIFTYTS_FAST_KERNELS=off`
  * keeps every stock kernel.
@@ -193,7 +203,9 @@ export function fastKernelCounts(options: { reset?: boolean } = {}): KernelCount
 
 /** The oneDNN implementations picked so far (e.g. `forward: brgconv:avx512_core`), for benchmark reports. */
 export function fastKernelImplementations(): string[] {
-  return [...opened.values()].flatMap((o) => o instanceof Error ? [] : o.plans.implementations());
+  return [...opened.values()].flatMap((o) =>
+    o instanceof Error ? [] : [...o.plans.implementations(), ...o.bnPlans.implementations()]
+  );
 }
 
 /** Builds oneDNN inference convolutions with bias and fused element-wise post-ops (see {@link fusedConvPlanner}). */
@@ -236,4 +248,17 @@ export function layerPlanners(): LayerPlanners | null {
     resample: (spec) => buildResamplePlan(dnnl, spec),
     concat: (batch, size, channels) => buildConcatPlan(dnnl, batch, size, channels),
   };
+}
+
+/**
+ * The TypeScript cpu batch-norm kernel `fallback` (`NiftyBatchNormTraining` or `NiftyBatchNormTrainingGrad`, from
+ * `src/kernels/batch_norm.ts`) wrapped to run on oneDNN whenever the fast kernels are active (checked per call, so
+ * {@link unregisterFastCpuKernels} and `NIFTYTS_FAST_KERNELS=off` bring the TypeScript kernel back).
+ */
+export function withFastBatchNorm(fallback: tf.KernelConfig): tf.KernelConfig {
+  const plans = () => {
+    const entry = status.active ? opened.get(status.library) : undefined;
+    return entry === undefined || entry instanceof Error ? null : entry.bnPlans;
+  };
+  return fastBatchNormKernelConfig(fallback, { plans, counts });
 }
