@@ -97,10 +97,22 @@ export const DNNL_BNORM = {
   argDiffShift: 256,
 } as const;
 
+/** `dnnl_alg_kind_t` binary algorithms (oneDNN 2.6); the second source is `DNNL_ARG_SRC_1` = 2. */
+export const DNNL_BINARY = {
+  add: 0x1fff0,
+  mul: 0x1fff1,
+  div: 0x1fff4,
+  sub: 0x1fff5,
+  argSrc1: 2,
+} as const;
+
 const SYMBOLS = {
   dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
   dnnl_stream_create: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
   dnnl_memory_desc_init_by_tag: { parameters: ["buffer", "i32", "buffer", "i32", "i32"], result: "i32" },
+  // element-wise passes (dnnl_passes.ts): strided copies (reorders) and binary arithmetic
+  dnnl_memory_desc_init_by_strides: { parameters: ["buffer", "i32", "buffer", "i32", "buffer"], result: "i32" },
+  dnnl_binary_desc_init: { parameters: ["buffer", "i32", "buffer", "buffer", "buffer"], result: "i32" },
   dnnl_memory_desc_equal: { parameters: ["pointer", "pointer"], result: "i32" },
   dnnl_memory_desc_get_size: { parameters: ["pointer"], result: "usize" },
   dnnl_dilated_convolution_forward_desc_init: {
@@ -200,10 +212,31 @@ export function check(status: number, what: string): void {
 }
 
 /**
+ * How long (in spins) an OpenMP thread of Debian's oneDNN (built on libgomp) busy-waits for more work before it
+ * sleeps, unless the user set `GOMP_SPINCOUNT` or `OMP_WAIT_POLICY`. libgomp's default (300000 spins, ~10 ms) is
+ * ruinous when another process holds a core: the waiting thread spins on the core its partner needs, and every
+ * parallel region then lasts a scheduler slice (measured with the 2 cores loaded: 64³ Add 12 ms → 2 ms, 64
+ * phase-gather reorders 390 ms → 18 ms). 1000 spins is about as short as sleeping at once, idle or loaded.
+ */
+export const GOMP_SPINS = "1000";
+
+/** Sets {@link GOMP_SPINS} before libgomp starts (it reads the environment once, when first loaded). */
+function shortOpenMpSpin(): void {
+  try {
+    if (Deno.env.get("GOMP_SPINCOUNT") === undefined && Deno.env.get("OMP_WAIT_POLICY") === undefined) {
+      Deno.env.set("GOMP_SPINCOUNT", GOMP_SPINS);
+    }
+  } catch {
+    // no --allow-env: libgomp keeps its default
+  }
+}
+
+/**
  * Opens oneDNN and creates one CPU engine and stream; throws when the library or a symbol is missing or the engine
  * cannot start.
  */
 export function openDnnl(path: string = DNNL_LIBRARY): Dnnl {
+  shortOpenMpSpin();
   const lib = Deno.dlopen(path, SYMBOLS);
   const cell = new BigUint64Array(1);
   check(lib.symbols.dnnl_engine_create(cell, DNNL.cpu, 0n), "engine_create");

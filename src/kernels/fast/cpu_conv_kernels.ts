@@ -9,7 +9,8 @@ import type { tf } from "../../deps.ts";
 import type { Dnnl } from "./_dnnl_ffi.ts";
 import type { KernelCounts } from "./host_kernels.ts";
 import { DILATED_FILTER_GRAD, type DilatedFilterGradAttrs } from "../conv_grads.ts";
-import { directPhaseSplit, phaseSplit } from "./dilated_filter_grad.ts";
+import { type BoxCopier, directPhaseSplit, GatherScratch, phaseSplit } from "./dilated_filter_grad.ts";
+import type { DnnlPasses } from "./dnnl_passes.ts";
 import { type ConvAttrs, convSpecOf, matchesOutput, outputShapeOf } from "./conv_spec.ts";
 import { freshOutput } from "./_fresh_output.ts";
 import {
@@ -94,7 +95,12 @@ interface FastCall {
   pass: ConvPass;
   layouts?: ConvLayouts;
   /** Rewrites the inputs for the plan (phase gathers of a dilated filter gradient). */
-  prepare?: (a: Float32Array, b: Float32Array) => [Float32Array, Float32Array];
+  prepare?: (
+    a: Float32Array,
+    b: Float32Array,
+    copier: BoxCopier | undefined,
+    scratch: GatherScratch[],
+  ) => [Float32Array, Float32Array];
   a: Float32Array;
   b: Float32Array;
   outShape: number[];
@@ -157,7 +163,10 @@ function decode(name: FastConvKernelName, args: Parameters<tf.KernelFunc>[0]): F
           a,
           b,
           outShape: outputShapeOf(spec),
-          prepare: (x, w) => [split.gatherSource(x), split.gatherOutputGradient(w)],
+          prepare: (x, w, copier, [sx, sw]) => [
+            split.gatherSource(x, copier, sx),
+            split.gatherOutputGradient(w, copier, sw),
+          ],
         };
       }
       if (asGrad) {
@@ -193,6 +202,18 @@ function decode(name: FastConvKernelName, args: Parameters<tf.KernelFunc>[0]): F
   }
 }
 
+/** The kernels' oneDNN resources: convolution plans, and element-wise passes for the phase gathers. */
+export interface ConvKernelResources {
+  readonly plans: ConvPlanCache;
+  readonly counts: KernelCounts;
+  readonly passes?: DnnlPasses;
+}
+
+/** The phase gathers' copier: oneDNN reorders for large sources, TypeScript otherwise. */
+function copierOf(passes: DnnlPasses | undefined): BoxCopier | undefined {
+  return passes && ((src, dst, boxes) => src.length >= passes.minElements && passes.copy(src, dst, boxes));
+}
+
 /**
  * A cpu kernel config for `name` that runs through `plans` and otherwise calls `fallback` (the kernel registered
  * before it), counting both in `counts`.
@@ -200,8 +221,9 @@ function decode(name: FastConvKernelName, args: Parameters<tf.KernelFunc>[0]): F
 export function fastConvKernelConfig(
   name: FastConvKernelName,
   fallback: tf.KernelConfig,
-  { plans, counts }: { plans: ConvPlanCache; counts: KernelCounts },
+  { plans, counts, passes }: ConvKernelResources,
 ): tf.KernelConfig {
+  const copier = copierOf(passes), scratch = [new GatherScratch(), new GatherScratch()];
   return {
     kernelName: name,
     backendName: "cpu",
@@ -214,7 +236,7 @@ export function fastConvKernelConfig(
         return fallback.kernelFunc(args);
       }
       const out = freshOutput(call.outShape.reduce((p, n) => p * n, 1));
-      const [a, b] = call.prepare ? call.prepare(call.a, call.b) : [call.a, call.b];
+      const [a, b] = call.prepare ? call.prepare(call.a, call.b, copier, scratch) : [call.a, call.b];
       plan.run(a, b, out);
       counts[name].fast++;
       return {
@@ -232,13 +254,13 @@ const DIRECT_PHASE_LAYOUTS: ConvLayouts = { src: "nxc", weights: "xio" };
 /**
  * The cpu kernel {@link DILATED_FILTER_GRAD} (inputs x, dy; attrs filterShape, dilations, padsBefore): the filter
  * gradient of a stride-1 dilated convolution as one undilated oneDNN filter gradient over the phases, gathered
- * straight from the channels-last source with its padding (see `directPhaseSplit`). The dilated-conv gradient
+ * straight from the channels-last source with its padding (see `directPhaseSplit`; oneDNN reorders into reused
+ * buffers where `passes` is given). The dilated-conv gradient
  * (`src/kernels/conv_grads.ts`) calls it where it is registered, instead of padding and transposing the source for
  * a forward convolution.
  */
-export function dilatedFilterGradKernelConfig(
-  { plans, counts }: { plans: ConvPlanCache; counts: KernelCounts },
-): tf.KernelConfig {
+export function dilatedFilterGradKernelConfig({ plans, counts, passes }: ConvKernelResources): tf.KernelConfig {
+  const copier = copierOf(passes), sourceScratch = new GatherScratch(), gradientScratch = new GatherScratch();
   return {
     kernelName: DILATED_FILTER_GRAD,
     backendName: "cpu",
@@ -268,7 +290,11 @@ export function dilatedFilterGradKernelConfig(
         throw new Error(`${DILATED_FILTER_GRAD}: oneDNN cannot run x [${x.shape}], dy [${dy.shape}], [${dilations}]`);
       }
       const out = freshOutput(filterShape.reduce((p, n) => p * n, 1));
-      plan.run(split.gatherSource(a), split.gatherOutputGradient(b), out);
+      plan.run(
+        split.gatherSource(a, copier, sourceScratch),
+        split.gatherOutputGradient(b, copier, gradientScratch),
+        out,
+      );
       counts[DILATED_FILTER_GRAD] ??= { fast: 0, fallback: 0 };
       counts[DILATED_FILTER_GRAD].fast++;
       return { dataId: be.write(out, [...filterShape], "float32"), shape: [...filterShape], dtype: "float32" };

@@ -10,6 +10,8 @@
  */
 import { tf } from "../../deps.ts";
 import { type BinaryOp, planBinary, runBinary } from "./binary.ts";
+import type { DnnlPasses } from "./dnnl_passes.ts";
+import { freshOutput } from "./_fresh_output.ts";
 import { maxPool3dGrad } from "./max_pool_grad.ts";
 import { planReduce, runReduce } from "./reduce.ts";
 import { copyBlock, isContiguousBlock, type NumericArray, placeBlock, splitSizes } from "./slice.ts";
@@ -61,12 +63,19 @@ function output(backend: tf.KernelBackend, data: NumericArray, shape: number[], 
   return { dataId: backend.write(data, shape, dtype), shape, dtype };
 }
 
-function binary(op: BinaryOp, { inputs, backend }: KernelArgs): tf.TensorInfo | null {
+function binary(op: BinaryOp, { inputs, backend }: KernelArgs, passes?: DnnlPasses): tf.TensorInfo | null {
   const be = backend as tf.KernelBackend;
   const a = float32(be, inputs.a), b = float32(be, inputs.b);
   if (!a || !b) return null;
   const plan = planBinary(inputs.a!.shape, inputs.b!.shape);
-  return plan && output(be, runBinary(op, plan, a, b), plan.outShape, "float32");
+  if (!plan) return null;
+  const n = plan.outer * plan.inner;
+  if (passes && n >= passes.minElements) {
+    // large: oneDNN's multi-threaded binary primitive, same bits
+    const out = freshOutput(n);
+    if (passes.binary(op, plan, a, b, out)) return output(be, out, plan.outShape, "float32");
+  }
+  return output(be, runBinary(op, plan, a, b), plan.outShape, "float32");
 }
 
 function reduce({ inputs, backend, attrs }: KernelArgs, mean: boolean): tf.TensorInfo | null {
@@ -239,13 +248,17 @@ function softmax({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
   return output(be, softmaxLastAxis(x, n), [...info.shape], "float32");
 }
 
-function fastPath(name: FastHostKernelName, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] | null {
+function fastPath(
+  name: FastHostKernelName,
+  args: KernelArgs,
+  passes?: DnnlPasses,
+): tf.TensorInfo | tf.TensorInfo[] | null {
   switch (name) {
     case "Add":
     case "Sub":
     case "Multiply":
     case "RealDiv":
-      return binary(name, args);
+      return binary(name, args, passes);
     case "Sum":
       return reduce(args, false);
     case "Mean":
@@ -272,18 +285,21 @@ function fastPath(name: FastHostKernelName, args: KernelArgs): tf.TensorInfo | t
   }
 }
 
-/** A cpu kernel config for `name` that calls `fallback` for anything its fast path does not take. */
+/**
+ * A cpu kernel config for `name` that calls `fallback` for anything its fast path does not take; with `passes`
+ * (oneDNN opened), large arrays run on oneDNN's multi-threaded primitives.
+ */
 export function fastHostKernelConfig(
   name: FastHostKernelName,
   fallback: tf.KernelConfig,
-  { counts }: { counts: KernelCounts },
+  { counts, passes }: { counts: KernelCounts; passes?: DnnlPasses },
 ): tf.KernelConfig {
   counts[name] ??= { fast: 0, fallback: 0 };
   return {
     kernelName: name,
     backendName: "cpu",
     kernelFunc: (args) => {
-      const out = fastPath(name, args);
+      const out = fastPath(name, args, passes);
       if (out === null) {
         counts[name].fallback++;
         return fallback.kernelFunc(args);

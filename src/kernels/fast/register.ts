@@ -14,6 +14,7 @@ import {
 } from "./cpu_conv_kernels.ts";
 import { DILATED_FILTER_GRAD } from "../conv_grads.ts";
 import { FAST_HOST_KERNELS, fastHostKernelConfig, type KernelCounts } from "./host_kernels.ts";
+import { DnnlPasses } from "./dnnl_passes.ts";
 import {
   buildConvPlan,
   buildFusedConvPlan,
@@ -62,6 +63,7 @@ interface Opened {
   dnnl: Dnnl;
   plans: ConvPlanCache;
   bnPlans: BatchNormPlanCache;
+  passes: DnnlPasses;
 }
 
 const opened = new Map<string, Opened | Error>();
@@ -77,7 +79,12 @@ function open(library: string): Opened | Error {
   if (entry === undefined) {
     try {
       const dnnl = openDnnl(library);
-      entry = { dnnl, plans: new ConvPlanCache(dnnl), bnPlans: new BatchNormPlanCache(dnnl) };
+      entry = {
+        dnnl,
+        plans: new ConvPlanCache(dnnl),
+        bnPlans: new BatchNormPlanCache(dnnl),
+        passes: new DnnlPasses(dnnl),
+      };
     } catch (e) {
       entry = e instanceof Error ? e : new Error(String(e));
     }
@@ -124,7 +131,8 @@ function uninstall(names: readonly string[]): void {
  * Conv2DBackpropInput and Conv2DBackpropFilter run on oneDNN (Debian `libdnnl2`, PyTorch's CPU convolution
  * library; needs `--allow-ffi`); Add, Sub, Multiply, RealDiv, Sum, Mean, Slice, SplitV, Concat, PadV2, Transpose,
  * Reverse, MaxPool3DGrad, Relu, Step and Softmax get TypeScript loops without tfjs's per-element index arithmetic
- * (training batch norm goes to oneDNN too, through {@link withFastBatchNorm}). Every replaced kernel keeps the one it
+ * (training batch norm goes to oneDNN too, through {@link withFastBatchNorm}; large float32 Add/Sub/Multiply/RealDiv,
+ * Slice, SplitV, Concat, PadV2 and the dilated filter gradient's gathers run on oneDNN, on all cores). Every replaced kernel keeps the one it
  * replaced as fallback for calls it
  * does not take. Idempotent; installs again where something re-registered the stock kernels since. When oneDNN
  * cannot be opened the stock convolutions stay and one line says so (once per library). `NIFTYTS_FAST_KERNELS=off`
@@ -143,12 +151,16 @@ export function registerFastCpuKernels(options: FastKernelOptions = {}): FastKer
     status = { ...status, library, reason: `disabled by ${FAST_KERNELS_ENV}` };
     return status;
   }
+  const entry = open(library);
+  // large arrays of the host kernels run on oneDNN where it opened
+  const passes = entry instanceof Error ? undefined : entry.passes;
   if (options.host ?? true) {
-    for (const name of FAST_HOST_KERNELS) install(name, (prev) => fastHostKernelConfig(name, prev, { counts }), false);
+    for (const name of FAST_HOST_KERNELS) {
+      install(name, (prev) => fastHostKernelConfig(name, prev, { counts, passes }), false);
+    }
   } else {
     uninstall(FAST_HOST_KERNELS);
   }
-  const entry = open(library);
   let reason: string | undefined;
   if (entry instanceof Error) {
     uninstall(FAST_CONV_KERNELS);
@@ -162,12 +174,12 @@ export function registerFastCpuKernels(options: FastKernelOptions = {}): FastKer
   } else {
     const switching = status.active && status.library !== library;
     for (const name of FAST_CONV_KERNELS) {
-      install(name, (prev) => fastConvKernelConfig(name, prev, { plans: entry.plans, counts }), switching);
+      install(name, (prev) => fastConvKernelConfig(name, prev, { plans: entry.plans, counts, passes }), switching);
     }
     // a kernel of our own (no stock one to replace): the direct filter gradient of dilated convolutions
     if (switching || tf.getKernel(DILATED_FILTER_GRAD, "cpu") === undefined) {
       if (tf.getKernel(DILATED_FILTER_GRAD, "cpu") !== undefined) tf.unregisterKernel(DILATED_FILTER_GRAD, "cpu");
-      tf.registerKernel(dilatedFilterGradKernelConfig({ plans: entry.plans, counts }));
+      tf.registerKernel(dilatedFilterGradKernelConfig({ plans: entry.plans, counts, passes }));
     }
     if (!FAST_CONV_KERNELS.some((k) => installed.has(k))) reason = "the cpu backend has no conv kernels registered";
   }
@@ -204,7 +216,9 @@ export function fastKernelCounts(options: { reset?: boolean } = {}): KernelCount
 /** The oneDNN implementations picked so far (e.g. `forward: brgconv:avx512_core`), for benchmark reports. */
 export function fastKernelImplementations(): string[] {
   return [...opened.values()].flatMap((o) =>
-    o instanceof Error ? [] : [...o.plans.implementations(), ...o.bnPlans.implementations()]
+    o instanceof Error
+      ? []
+      : [...o.plans.implementations(), ...o.bnPlans.implementations(), ...o.passes.implementations()]
   );
 }
 
