@@ -1,8 +1,8 @@
 /**
  * oneDNN's multi-threaded data passes (src/kernels/fast/dnnl_passes.ts) give the same bits as the TypeScript kernels
  * they stand in for: binary arithmetic against binary.ts (itself bit-identical to tfjs's stock kernels), strided
- * copies (the dilated filter gradient's phase gathers) against copyBox; and the registered kernels take them for
- * large tensors without leaking tensors.
+ * copies (the dilated filter gradient's phase gathers, slices, padding, concatenation) against copyBox and
+ * slice.ts; and the registered kernels take them for large tensors, equal the stock kernels, and leak no tensors.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
@@ -19,6 +19,8 @@ import { type BinaryOp, planBinary, runBinary } from "../src/kernels/fast/binary
 import { DnnlPasses, MIN_ONEDNN_ELEMENTS } from "../src/kernels/fast/dnnl_passes.ts";
 import { directPhaseSplit, GatherScratch, phaseSplit } from "../src/kernels/fast/dilated_filter_grad.ts";
 import type { ConvSpec } from "../src/kernels/fast/dnnl_conv.ts";
+import { copyBlock, placeBlock } from "../src/kernels/fast/slice.ts";
+import { coalesceBox, copyBox, placeBox, sliceBox } from "../src/kernels/fast/strided_copy.ts";
 import { assertNoTensorLeak, relativeMaxError } from "./_util.ts";
 
 const oneDnnlPresent = registerFastCpuKernels().active;
@@ -40,6 +42,16 @@ function values(n: number, seed: number): Float32Array {
     out[i] = i % 97 === 5 ? specials[(s >>> 8) % specials.length] : (u - 0.5) * 10 ** Math.floor(u * 12 - 6);
   }
   return out;
+}
+
+/** The values of the tensors `fn` returns (copies), with every tensor it made disposed. */
+function readAll(fn: () => tf.Tensor[]): Float32Array[] {
+  const outs = tf.tidy(fn); // tidy must not walk large typed arrays (it visits every element)
+  try {
+    return outs.map((t) => (t.dataSync() as Float32Array).slice());
+  } finally {
+    tf.dispose(outs);
+  }
 }
 
 function firstDifference(a: Float32Array, b: Float32Array): number {
@@ -148,9 +160,9 @@ Deno.test({
     const a = values(size(shape), 5), b = values(size(shape), 6), c = values(7, 7);
     const ops = [[tf.add, "Add"], [tf.sub, "Sub"], [tf.mul, "Multiply"], [tf.div, "RealDiv"]] as const;
     const run = () =>
-      tf.tidy(() => {
+      readAll(() => {
         const ta = tf.tensor(a, shape), tb = tf.tensor(b, shape), tc = tf.tensor(c, [7]);
-        return ops.flatMap(([op]) => [op(ta, tb), op(ta, tc), op(tc, ta)]).map((t) => t.dataSync() as Float32Array);
+        return ops.flatMap(([op]) => [op(ta, tb), op(ta, tc), op(tc, ta)]);
       });
     fastKernelCounts({ reset: true });
     const got = run();
@@ -194,6 +206,74 @@ Deno.test({
     assert(err <= 1e-5, `dilated filter gradient: relative error ${err} vs the stock kernels`);
     await assertNoTensorLeak("dilated filter gradient", () => {
       for (let i = 0; i < 2; i++) run();
+    });
+  },
+});
+
+Deno.test({
+  name: "slice/place boxes copied by oneDNN and by copyBox equal copyBlock/placeBlock, odd shapes, 2D to 5D",
+  ignore: !oneDnnlPresent,
+  fn: () => {
+    const cases: Array<[number[], number[], number[]]> = [
+      [[1, 7, 9, 11, 6], [0, 0, 0, 0, 2], [1, 7, 9, 11, 3]], // a channel range
+      [[1, 7, 9, 11, 6], [0, 2, 1, 3, 0], [1, 4, 7, 5, 6]], // a spatial crop
+      [[13, 17, 5], [3, 0, 1], [9, 17, 4]],
+      [[19, 23], [1, 2], [17, 19]],
+      [[2, 5, 1, 7], [1, 0, 0, 3], [1, 5, 1, 4]],
+    ];
+    for (const [shape, begin, sz] of cases) {
+      const x = values(size(shape), 8);
+      const want = copyBlock(x, shape, begin, sz, new Float32Array(size(sz)));
+      const box = sliceBox(shape, begin, sz);
+      const viaTs = new Float32Array(size(sz)), viaDnnl = new Float32Array(size(sz));
+      copyBox(x, viaTs, box);
+      assert(passes!.copy(x, viaDnnl, [box]), `slice [${shape}] taken`);
+      assertEquals(firstDifference(viaTs, want), -1, `slice [${shape}] at [${begin}] size [${sz}] (TypeScript)`);
+      assertEquals(firstDifference(viaDnnl, want), -1, `slice [${shape}] at [${begin}] size [${sz}] (oneDNN)`);
+      // and back: place the block into a zeroed array of the full shape
+      const back = placeBlock(want, sz, new Float32Array(size(shape)), shape, begin);
+      const placed = new Float32Array(size(shape));
+      assert(passes!.copy(want, placed, [placeBox(sz, shape, begin)]));
+      assertEquals(firstDifference(placed, back), -1, `place into [${shape}] at [${begin}] (oneDNN)`);
+    }
+    assertEquals(coalesceBox(sliceBox([4, 5, 6], [0, 0, 0], [4, 5, 6])).dims, [120]);
+  },
+});
+
+Deno.test({
+  name: "large float32 Slice, SplitV, Concat and PadV2 through tfjs run on oneDNN and equal the stock kernels",
+  ignore: !oneDnnlPresent,
+  fn: async () => {
+    const shape = [1, 17, 19, 21, 16]; // 108528 values
+    const x = values(size(shape), 9);
+    const run = () =>
+      readAll(() => {
+        const t = tf.tensor(x, shape);
+        const [p, q] = tf.split(t, [5, 11], -1);
+        return [
+          tf.slice(t, [0, 0, 0, 0, 3], [1, 17, 19, 21, 9]),
+          p,
+          q,
+          tf.concat([t, t], -1),
+          tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, 0], [4, 4]]),
+          tf.pad(t, [[0, 0], [1, 2], [0, 1], [2, 0], [0, 0]], 1.5),
+        ];
+      });
+    fastKernelCounts({ reset: true });
+    const got = run();
+    const counts = fastKernelCounts();
+    for (const name of ["Slice", "SplitV", "Concat", "PadV2"]) assert(counts[name].fast >= 1, `${name} not fast`);
+    assert(fastKernelImplementations().some((i) => i.startsWith("copy:")), "no oneDNN reorder was built");
+    unregisterFastCpuKernels();
+    let stock: Float32Array[];
+    try {
+      stock = run();
+    } finally {
+      registerFastCpuKernels();
+    }
+    got.forEach((g, i) => assertEquals(firstDifference(g, stock[i]), -1, `output ${i}`));
+    await assertNoTensorLeak("large copies", () => {
+      for (let i = 0; i < 3; i++) run();
     });
   },
 });

@@ -15,6 +15,7 @@ import { freshOutput } from "./_fresh_output.ts";
 import { maxPool3dGrad } from "./max_pool_grad.ts";
 import { planReduce, runReduce } from "./reduce.ts";
 import { copyBlock, isContiguousBlock, type NumericArray, placeBlock, splitSizes } from "./slice.ts";
+import { placeBox, sliceBox } from "./strided_copy.ts";
 import { reverse, transpose } from "./transpose.ts";
 import { relu, softmaxLastAxis, step } from "./unary.ts";
 
@@ -87,7 +88,37 @@ function reduce({ inputs, backend, attrs }: KernelArgs, mean: boolean): tf.Tenso
   return plan && output(be, runReduce(plan, x, { mean }), plan.outShape, "float32");
 }
 
-function slice({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+/** The block `[begin, begin + size)` of `x` as a new array: one oneDNN reorder when large and float32. */
+function sliceOf(
+  x: NumericArray,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  passes?: DnnlPasses,
+): NumericArray {
+  const n = size.reduce((p, v) => p * v, 1);
+  if (passes && x instanceof Float32Array && n >= passes.minElements) {
+    const out = freshOutput(n);
+    if (passes.copy(x, out, [sliceBox(shape, begin, size)])) return out;
+  }
+  return copyBlock(x, shape, begin, size, newLike(x, n));
+}
+
+/** Writes `x` into `out` at `begin`: one oneDNN reorder when large and float32. */
+function place(
+  x: NumericArray,
+  shape: readonly number[],
+  out: NumericArray,
+  outShape: readonly number[],
+  begin: readonly number[],
+  passes?: DnnlPasses,
+): void {
+  const large = passes && x instanceof Float32Array && out instanceof Float32Array && x.length >= passes.minElements;
+  if (large && passes.copy(x, out, [placeBox(shape, outShape, begin)])) return;
+  placeBlock(x, shape, out, outShape, begin);
+}
+
+function slice({ inputs, backend, attrs }: KernelArgs, passes?: DnnlPasses): tf.TensorInfo | null {
   const be = backend as tf.KernelBackend;
   const info = inputs.x, x = values(be, info);
   if (!info || !x || info.shape.length === 0) return null;
@@ -99,11 +130,10 @@ function slice({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
     return null;
   }
   if (isContiguousBlock(info.shape, begin, size)) return null; // the stock kernel shares these
-  const out = new (x.constructor as new (n: number) => NumericArray)(size.reduce((p, n) => p * n, 1));
-  return output(be, copyBlock(x, info.shape, begin, size, out), size, info.dtype);
+  return output(be, sliceOf(x, info.shape, begin, size, passes), size, info.dtype);
 }
 
-function splitV({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] | null {
+function splitV({ inputs, backend, attrs }: KernelArgs, passes?: DnnlPasses): tf.TensorInfo[] | null {
   const be = backend as tf.KernelBackend;
   const info = inputs.x, x = values(be, info);
   if (!info || !x || info.shape.length === 0) return null;
@@ -118,8 +148,7 @@ function splitV({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] | null 
   return sizes.map((s) => {
     const size = [...info.shape];
     size[axis] = s;
-    const out = new (x.constructor as new (n: number) => NumericArray)(size.reduce((p, n) => p * n, 1));
-    copyBlock(x, info.shape, begin, size, out);
+    const out = sliceOf(x, info.shape, begin, size, passes);
     begin[axis] += s;
     return output(be, out, size, info.dtype);
   });
@@ -168,7 +197,7 @@ function newLike(x: NumericArray, length: number): NumericArray {
   return new (x.constructor as new (n: number) => NumericArray)(length);
 }
 
-function pad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+function pad({ inputs, backend, attrs }: KernelArgs, passes?: DnnlPasses): tf.TensorInfo | null {
   const be = backend as tf.KernelBackend;
   const info = inputs.x, x = values(be, info);
   const { paddings, constantValue } = attrs as Attrs as { paddings: Array<[number, number]>; constantValue?: number };
@@ -177,7 +206,7 @@ function pad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
   const outShape = info.shape.map((n, i) => paddings[i][0] + n + paddings[i][1]);
   const out = newLike(x, outShape.reduce((p, n) => p * n, 1));
   if (constantValue) out.fill(constantValue);
-  placeBlock(x, info.shape, out, outShape, paddings.map((p) => p[0]));
+  place(x, info.shape, out, outShape, paddings.map((p) => p[0]), passes);
   return output(be, out, outShape, info.dtype);
 }
 
@@ -209,7 +238,7 @@ function reverseKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | 
   return output(be, reverse(x, info.shape, [...new Set(dims)], newLike(x, x.length)), [...info.shape], info.dtype);
 }
 
-function concat({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
+function concat({ inputs, backend, attrs }: KernelArgs, passes?: DnnlPasses): tf.TensorInfo | null {
   const be = backend as tf.KernelBackend;
   const list = inputs as unknown as tf.TensorInfo[];
   if (!Array.isArray(list) || list.length < 2) return null;
@@ -230,7 +259,7 @@ function concat({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | null {
   const out = newLike(arrays[0], outShape.reduce((p, n) => p * n, 1));
   const begin = new Array<number>(rank).fill(0);
   list.forEach((t, i) => {
-    placeBlock(arrays[i], t.shape, out, outShape, begin);
+    place(arrays[i], t.shape, out, outShape, begin, passes);
     begin[axis] += t.shape[axis];
   });
   return output(be, out, outShape, dtype);
@@ -264,22 +293,22 @@ function fastPath(
     case "Mean":
       return reduce(args, true);
     case "Slice":
-      return slice(args);
+      return slice(args, passes);
     case "SplitV":
-      return splitV(args);
+      return splitV(args, passes);
     case "MaxPool3DGrad":
       return maxPoolGrad(args);
     case "Relu":
     case "Step":
       return unary(args, name);
     case "PadV2":
-      return pad(args);
+      return pad(args, passes);
     case "Transpose":
       return transposeKernel(args);
     case "Reverse":
       return reverseKernel(args);
     case "Concat":
-      return concat(args);
+      return concat(args, passes);
     case "Softmax":
       return softmax(args);
   }

@@ -39,3 +39,56 @@ export function copyBox(src: Float32Array, dst: Float32Array, box: StridedBox): 
     }
   }
 }
+
+function denseStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  for (let i = shape.length - 1, s = 1; i >= 0; s *= shape[i], i--) strides[i] = s;
+  return strides;
+}
+
+/**
+ * `box` with axes of length 1 dropped and neighbouring axes that are contiguous in both arrays merged: the same copy
+ * in as few axes as possible (oneDNN picks faster reorders for long contiguous runs).
+ */
+export function coalesceBox(box: StridedBox): StridedBox {
+  const dims: number[] = [], src: number[] = [], dst: number[] = [];
+  box.dims.forEach((n, i) => {
+    if (n === 1) return;
+    const last = dims.length - 1;
+    if (last >= 0 && src[last] === n * box.srcStrides[i] && dst[last] === n * box.dstStrides[i]) {
+      dims[last] *= n;
+      src[last] = box.srcStrides[i];
+      dst[last] = box.dstStrides[i];
+    } else {
+      dims.push(n);
+      src.push(box.srcStrides[i]);
+      dst.push(box.dstStrides[i]);
+    }
+  });
+  if (dims.length === 0) return { ...box, dims: [1], srcStrides: [1], dstStrides: [1] };
+  return { dims, srcOffset: box.srcOffset, srcStrides: src, dstOffset: box.dstOffset, dstStrides: dst };
+}
+
+/** The box that copies the block `[begin, begin + size)` of a row-major array of `shape` into a dense `size` array. */
+export function sliceBox(shape: readonly number[], begin: readonly number[], size: readonly number[]): StridedBox {
+  const strides = denseStrides(shape);
+  return coalesceBox({
+    dims: size,
+    srcOffset: begin.reduce((p, b, i) => p + b * strides[i], 0),
+    srcStrides: strides,
+    dstOffset: 0,
+    dstStrides: denseStrides(size),
+  });
+}
+
+/** The box that writes a dense array of `shape` into a row-major array of `outShape` at offset `begin` per axis. */
+export function placeBox(shape: readonly number[], outShape: readonly number[], begin: readonly number[]): StridedBox {
+  const strides = denseStrides(outShape);
+  return coalesceBox({
+    dims: shape,
+    srcOffset: 0,
+    srcStrides: denseStrides(shape),
+    dstOffset: begin.reduce((p, b, i) => p + b * strides[i], 0),
+    dstStrides: strides,
+  });
+}
