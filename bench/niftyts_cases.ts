@@ -11,6 +11,7 @@ import { MeshNet } from "../networks/meshnet.ts";
 import { ToyNet } from "../networks/toynet.ts";
 import { compileInference, type InferenceProgram, predictVolumeAsync } from "../src/inference/mod.ts";
 import { trainStepLoss } from "../src/engine/train_step.ts";
+import { getLoss } from "../src/losses/mod.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import type { BenchCase } from "./cases.ts";
 import { BenchUNet3D } from "./unet3d.ts";
@@ -108,12 +109,10 @@ function unetSetup(
   const store = new VariableStore({ seed: 1 });
   const optimizer = tf.train.adam(1e-3);
   const x = randn([batch, ...shape, 1], 1);
-  const labels = tf.tidy(() =>
-    tf.oneHot(tf.cast(tf.mul(tf.greater(randn([batch, ...shape], 2), 0), classes - 1), "int32"), classes).asType(
-      "float32",
-    )
-  );
-  const loss = (p: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, p) as tf.Scalar;
+  // integer labels and NiftyTS's CrossEntropy loss, as PyTorch's side uses F.cross_entropy
+  const labels = tf.tidy(() => tf.cast(tf.mul(tf.greater(randn([batch, ...shape, 1], 2), 0), classes - 1), "int32"));
+  const crossEntropy = getLoss("CrossEntropy", { nClasses: classes });
+  const loss = (p: tf.Tensor) => crossEntropy(p, labels);
   const step = () => tf.dispose(trainStepLoss(net, x, { store, optimizer, loss }));
   return {
     step,

@@ -16,3 +16,9 @@ export {
   batchNormTrainingGradHost,
   batchNormTrainingHost,
 } from "./batch_norm.ts";
+export {
+  SPARSE_SOFTMAX_XENT,
+  SPARSE_SOFTMAX_XENT_GRAD,
+  sparseSoftmaxXentGradHost,
+  sparseSoftmaxXentHost,
+} from "./softmax_xent.ts";

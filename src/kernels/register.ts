@@ -9,6 +9,7 @@ import { registerConvGradients } from "./conv_grads.ts";
 import { conv3dBackpropInputGradConfig } from "./conv_transpose.ts";
 import { maxPool3dConfig, maxPoolGradConfig } from "./max_pool.ts";
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from "./batch_norm.ts";
+import { sparseSoftmaxXentConfig, sparseSoftmaxXentGradConfig } from "./softmax_xent.ts";
 import { resizeBilinearGradConfig, resizeNearestGradConfig } from "./resize.ts";
 import {
   wasmConv2dBackpropFilterConfig,
@@ -27,10 +28,14 @@ const BACKEND_KERNELS: Readonly<Record<string, () => tf.KernelConfig[]>> = {
     // on oneDNN while the fast kernels are active, the TypeScript kernels otherwise
     withFastBatchNorm(batchNormTrainingConfig("cpu")),
     withFastBatchNorm(batchNormTrainingGradConfig("cpu")),
+    sparseSoftmaxXentConfig("cpu"),
+    sparseSoftmaxXentGradConfig("cpu"),
   ],
   wasm: () => [
     batchNormTrainingConfig("wasm"),
     batchNormTrainingGradConfig("wasm"),
+    sparseSoftmaxXentConfig("wasm"),
+    sparseSoftmaxXentGradConfig("wasm"),
     resizeBilinearGradConfig("wasm"),
     resizeNearestGradConfig("wasm"),
     wasmConv3dBackpropInputConfig,
@@ -52,6 +57,7 @@ const patchedBackends = new Set<string>();
  *
  * - gradients (all backends): `Conv3DBackpropInputV2` (so `tf.conv3dTranspose` trains); Conv2D/Conv3D with
  *   dilation > 1 (dilation 1 keeps tfjs's gradient);
+ * - cpu and wasm: fused training batch norm and sparse softmax cross-entropy (forward and gradient kernels);
  * - cpu: `ResizeBilinearGrad` and `ResizeNearestNeighborGrad` that honour `halfPixelCenters` and have the right
  *   output shape;
  * - wasm: the same two resize gradients; `Conv3DBackpropInputV2` (conv3d dx, conv3dTranspose),

@@ -6,6 +6,7 @@
  */
 import { tf } from "../deps.ts";
 import { closestMatch } from "../util/suggest.ts";
+import { registerKernelFixes, SPARSE_SOFTMAX_XENT, SPARSE_SOFTMAX_XENT_GRAD } from "../kernels/mod.ts";
 
 /** Loss parameters as NiftyNet's `loss_func_params` (snake_case keys). */
 export type LossParams = Readonly<Record<string, number | string | boolean | readonly (readonly number[])[]>>;
@@ -44,11 +45,43 @@ export function oneHot(labels: tf.Tensor, nClasses: number): tf.Tensor2D {
   return tf.cast(tf.oneHot(tf.cast(labels, "int32") as tf.Tensor1D, nClasses), "float32") as tf.Tensor2D;
 }
 
-/** Per-voxel softmax cross-entropy `−log softmax(logits)[label]`, shape `[N]`. */
+/**
+ * Per-voxel softmax cross-entropy `−log softmax(logits)[label]`, shape `[N]`. On host-memory backends (cpu, wasm) it
+ * runs as one fused kernel and gradient (src/kernels/softmax_xent.ts); elsewhere as the op formula.
+ */
 export function sparseSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor): tf.Tensor1D {
+  if (labels.size === logits.shape[0] && logits.dtype === "float32" && fusedXentKernels()) {
+    return fusedSparseSoftmaxCrossEntropy(logits, tf.reshape(labels, [labels.size]));
+  }
+  return sparseSoftmaxCrossEntropyFormula(logits, labels);
+}
+
+/** {@link sparseSoftmaxCrossEntropy} spelled in tfjs ops (any backend; the reference of the fused kernel). */
+export function sparseSoftmaxCrossEntropyFormula(logits: tf.Tensor2D, labels: tf.Tensor): tf.Tensor1D {
   const nClasses = logits.shape[1];
   return tf.neg(tf.sum(tf.mul(oneHot(labels, nClasses), tf.logSoftmax(logits)), -1)) as tf.Tensor1D;
 }
+
+function fusedXentKernels(): boolean {
+  registerKernelFixes();
+  return tf.getKernel(SPARSE_SOFTMAX_XENT, tf.getBackend()) !== undefined;
+}
+
+/** The fused kernels as one differentiable op; labels get a zero gradient (they are never trained). */
+const fusedSparseSoftmaxCrossEntropy = tf.customGrad(
+  ((logits: tf.Tensor, labels: tf.Tensor, save: tf.GradSaveFunc) => {
+    const engine = tf.engine();
+    const [loss, softmax] = engine.runKernel(SPARSE_SOFTMAX_XENT, { logits, labels }) as tf.Tensor[];
+    save([softmax, labels]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [softmax, l] = saved;
+        return [engine.runKernel(SPARSE_SOFTMAX_XENT_GRAD, { dy, softmax, labels: l }), tf.zerosLike(l)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0],
+) as unknown as (logits: tf.Tensor2D, labels: tf.Tensor) => tf.Tensor1D;
 
 /** Numerically stable sigmoid cross-entropy with logits: max(x, 0) − x·z + log(1 + exp(−|x|)). */
 export function sigmoidCrossEntropy(logits: tf.Tensor, target: tf.Tensor | number): tf.Tensor {
