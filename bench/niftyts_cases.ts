@@ -11,6 +11,7 @@ import { MeshNet } from "../networks/meshnet.ts";
 import { ToyNet } from "../networks/toynet.ts";
 import { compileInference, type InferenceProgram, predictVolumeAsync } from "../src/inference/mod.ts";
 import { trainStepLoss } from "../src/engine/train_step.ts";
+import { createOptimizer } from "../src/engine/optimizers.ts";
 import { getLoss } from "../src/losses/mod.ts";
 import { conv, registerKernelFixes } from "../src/kernels/mod.ts";
 import type { BenchCase } from "./cases.ts";
@@ -107,7 +108,7 @@ function unetSetup(
 } {
   const net = network;
   const store = new VariableStore({ seed: 1 });
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = createOptimizer("adam", 1e-3); // the engine's Adam, as `train` runs it
   const x = randn([batch, ...shape, 1], 1);
   // integer labels and NiftyTS's CrossEntropy loss, as PyTorch's side uses F.cross_entropy
   const labels = tf.tidy(() => tf.cast(tf.mul(tf.greater(randn([batch, ...shape, 1], 2), 0), classes - 1), "int32"));

@@ -16,7 +16,7 @@
  */
 import { tf } from "../src/deps.ts";
 import { Layer, MOVING_STATISTICS, type Regularizer, type Scope } from "../src/dsl/mod.ts";
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, registerKernelFixes } from "../src/kernels/mod.ts";
+import { backendHasKernel, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from "../src/kernels/mod.ts";
 import type { ActiLayer } from "./activation.ts";
 
 /** Options of {@link BNLayer}. */
@@ -110,8 +110,7 @@ interface BNVariables {
 
 /** Whether the current backend has the fused training kernels (cpu, wasm). */
 function fusedKernels(): boolean {
-  registerKernelFixes();
-  return tf.getKernel(BATCH_NORM_TRAINING, tf.getBackend()) !== undefined;
+  return backendHasKernel(BATCH_NORM_TRAINING);
 }
 
 /**

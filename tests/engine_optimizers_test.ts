@@ -9,6 +9,8 @@ import {
   restoreOptimizerSlots,
   type SlotOptimizer,
 } from "../src/engine/mod.ts";
+import { ADAM_UPDATE } from "../src/kernels/mod.ts";
+import { adamUpdateConfig } from "../src/kernels/adam.ts";
 import { assertClose, assertNoTensorLeak, loadFixture } from "./_util.ts";
 
 interface Fixture {
@@ -144,4 +146,38 @@ Deno.test("restoring slots of a mismatched shape fails naming the slot", async (
   assert(message.includes("momentum") && message.includes("shape [2]"), message);
   optimizer.dispose();
   store.dispose();
+});
+
+Deno.test("adam's fused kernel (cpu) gives bit-identical weights and slots to its op formula over 6 steps, lr changing", async () => {
+  const run = () => {
+    const store = makeStore(), optimizer = createOptimizer("adam", fx.lr);
+    for (let k = 0; k < fx.grads.length; k++) {
+      optimizer.learningRate = fx.lr / (k + 1);
+      step(optimizer, store, k);
+    }
+    const values = store.records().map((r) => [...r.variable.dataSync()]);
+    return { values, optimizer, store };
+  };
+  const fused = run();
+  const probe = { store: makeStore(), optimizer: createOptimizer("adam", fx.lr) };
+  const kernels = (await tf.profile(() => step(probe.optimizer, probe.store, 0))).kernels.map((k) => k.name);
+  assertEquals(kernels.filter((k) => k === ADAM_UPDATE).length, fx.shapes.length);
+  probe.optimizer.dispose();
+  probe.store.dispose();
+  const slots = await fused.optimizer.getWeights();
+  const fusedSlots = slots.map((w) => [...w.tensor.dataSync()]);
+  const backend = tf.getBackend();
+  tf.unregisterKernel(ADAM_UPDATE, backend);
+  try {
+    const formula = run();
+    assertEquals(fused.values, formula.values);
+    const formulaSlots = (await formula.optimizer.getWeights()).map((w) => [...w.tensor.dataSync()]);
+    assertEquals(fusedSlots, formulaSlots);
+    formula.optimizer.dispose();
+    formula.store.dispose();
+  } finally {
+    tf.registerKernel(adamUpdateConfig(backend));
+  }
+  fused.optimizer.dispose();
+  fused.store.dispose();
 });

@@ -22,6 +22,7 @@ import { tf } from "../deps.ts";
 import type { NamedTensors } from "../weights/mod.ts";
 import type { VariableStore } from "../dsl/mod.ts";
 import type { OptimiserName } from "./config/keys.ts";
+import { ADAM_UPDATE, type AdamStep, backendHasKernel } from "../kernels/mod.ts";
 
 export { optimizerSlots } from "./train_step.ts";
 
@@ -171,6 +172,22 @@ export class AdamOptimizer extends SlotOptimizer {
     return { m: 0, v: 0 };
   }
   protected update(w: tf.Tensor, g: tf.Tensor, s: Slots, t: number, lr: number): tf.Tensor {
+    if (w.dtype === "float32" && g.dtype === "float32" && backendHasKernel(ADAM_UPDATE)) {
+      // cpu, wasm: one kernel, bit-identical to the formula below
+      const attrs: AdamStep = {
+        learningRate: lr,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        epsilon: this.epsilon,
+        step: t,
+      };
+      const [w1, m1, v1] = tf.engine().runKernel(ADAM_UPDATE, { w, g, m: s.m, v: s.v }, {
+        ...attrs,
+      }) as tf.Tensor[];
+      s.m.assign(m1);
+      s.v.assign(v1);
+      return w1;
+    }
     const m = tf.add(tf.mul(this.beta1, s.m), tf.mul(1 - this.beta1, g));
     const v = tf.add(tf.mul(this.beta2, s.v), tf.mul(1 - this.beta2, tf.square(g)));
     s.m.assign(m);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { fixedBackends, registerKernelFixes } from "./register.ts";
+export { backendHasKernel, fixedBackends, registerKernelFixes } from "./register.ts";
 export { conv, type ConvOptions, type ConvPadding } from "./conv.ts";
 export { resize3d, type Resize3dMethod, type Resize3dOptions } from "./resize3d.ts";
 export { convFilterGrad, type ConvGeometry, convInputGrad } from "./conv_grads.ts";
@@ -22,3 +22,4 @@ export {
   sparseSoftmaxXentGradHost,
   sparseSoftmaxXentHost,
 } from "./softmax_xent.ts";
+export { ADAM_UPDATE, type AdamStep, adamUpdateHost } from "./adam.ts";

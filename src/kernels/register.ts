@@ -10,6 +10,7 @@ import { conv3dBackpropInputGradConfig } from "./conv_transpose.ts";
 import { maxPool3dConfig, maxPoolGradConfig } from "./max_pool.ts";
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from "./batch_norm.ts";
 import { sparseSoftmaxXentConfig, sparseSoftmaxXentGradConfig } from "./softmax_xent.ts";
+import { adamUpdateConfig } from "./adam.ts";
 import { resizeBilinearGradConfig, resizeNearestGradConfig } from "./resize.ts";
 import {
   wasmConv2dBackpropFilterConfig,
@@ -30,12 +31,14 @@ const BACKEND_KERNELS: Readonly<Record<string, () => tf.KernelConfig[]>> = {
     withFastBatchNorm(batchNormTrainingGradConfig("cpu")),
     sparseSoftmaxXentConfig("cpu"),
     sparseSoftmaxXentGradConfig("cpu"),
+    adamUpdateConfig("cpu"),
   ],
   wasm: () => [
     batchNormTrainingConfig("wasm"),
     batchNormTrainingGradConfig("wasm"),
     sparseSoftmaxXentConfig("wasm"),
     sparseSoftmaxXentGradConfig("wasm"),
+    adamUpdateConfig("wasm"),
     resizeBilinearGradConfig("wasm"),
     resizeNearestGradConfig("wasm"),
     wasmConv3dBackpropInputConfig,
@@ -57,7 +60,8 @@ const patchedBackends = new Set<string>();
  *
  * - gradients (all backends): `Conv3DBackpropInputV2` (so `tf.conv3dTranspose` trains); Conv2D/Conv3D with
  *   dilation > 1 (dilation 1 keeps tfjs's gradient);
- * - cpu and wasm: fused training batch norm and sparse softmax cross-entropy (forward and gradient kernels);
+ * - cpu and wasm: fused training batch norm and sparse softmax cross-entropy (forward and gradient kernels), and
+ *   the Adam update as one kernel;
  * - cpu: `ResizeBilinearGrad` and `ResizeNearestNeighborGrad` that honour `halfPixelCenters` and have the right
  *   output shape;
  * - wasm: the same two resize gradients; `Conv3DBackpropInputV2` (conv3d dx, conv3dTranspose),
@@ -94,4 +98,13 @@ export function registerKernelFixes(): void {
 /** Backends whose kernels `registerKernelFixes` has replaced so far (for the backend selector's report). */
 export function fixedBackends(): string[] {
   return [...patchedBackends].sort();
+}
+
+/**
+ * Whether the current backend has kernel `name` once the fixes are installed: the fused NiftyTS kernels exist on the
+ * host-memory backends (cpu, wasm) only, and callers fall back to the op formula elsewhere.
+ */
+export function backendHasKernel(name: string): boolean {
+  registerKernelFixes();
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
 }

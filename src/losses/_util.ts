@@ -6,7 +6,7 @@
  */
 import { tf } from "../deps.ts";
 import { closestMatch } from "../util/suggest.ts";
-import { registerKernelFixes, SPARSE_SOFTMAX_XENT, SPARSE_SOFTMAX_XENT_GRAD } from "../kernels/mod.ts";
+import { backendHasKernel, SPARSE_SOFTMAX_XENT, SPARSE_SOFTMAX_XENT_GRAD } from "../kernels/mod.ts";
 
 /** Loss parameters as NiftyNet's `loss_func_params` (snake_case keys). */
 export type LossParams = Readonly<Record<string, number | string | boolean | readonly (readonly number[])[]>>;
@@ -50,7 +50,7 @@ export function oneHot(labels: tf.Tensor, nClasses: number): tf.Tensor2D {
  * runs as one fused kernel and gradient (src/kernels/softmax_xent.ts); elsewhere as the op formula.
  */
 export function sparseSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor): tf.Tensor1D {
-  if (labels.size === logits.shape[0] && logits.dtype === "float32" && fusedXentKernels()) {
+  if (labels.size === logits.shape[0] && logits.dtype === "float32" && backendHasKernel(SPARSE_SOFTMAX_XENT)) {
     return fusedSparseSoftmaxCrossEntropy(logits, tf.reshape(labels, [labels.size]));
   }
   return sparseSoftmaxCrossEntropyFormula(logits, labels);
@@ -60,11 +60,6 @@ export function sparseSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor
 export function sparseSoftmaxCrossEntropyFormula(logits: tf.Tensor2D, labels: tf.Tensor): tf.Tensor1D {
   const nClasses = logits.shape[1];
   return tf.neg(tf.sum(tf.mul(oneHot(labels, nClasses), tf.logSoftmax(logits)), -1)) as tf.Tensor1D;
-}
-
-function fusedXentKernels(): boolean {
-  registerKernelFixes();
-  return tf.getKernel(SPARSE_SOFTMAX_XENT, tf.getBackend()) !== undefined;
 }
 
 /** The fused kernels as one differentiable op; labels get a zero gradient (they are never trained). */
