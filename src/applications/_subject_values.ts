@@ -16,7 +16,13 @@ import { ClassificationAggregator, readCsvData, type SamplerSpec, writeClassific
 import { exists } from "../data/_files.ts";
 import { getMetric } from "../evaluation/mod.ts";
 import { inferenceSubjects, requireRoles, rolesOf, trainingSubjects, windowSizesOf } from "./_inputs.ts";
-import { augmentationOptions, loadPreprocessing, roleTensors, trainingBatches, windowBatches } from "./_windows.ts";
+import {
+  augmentationOptions,
+  imageInferenceBatches,
+  loadPreprocessing,
+  roleTensors,
+  trainingBatches,
+} from "./_windows.ts";
 import { configuredLoss, configuredNetwork } from "./_plugins.ts";
 import { addWindowRows, writeEvaluation } from "./_outputs.ts";
 import { inputShapeOf, trainingSampler, withoutInference, withoutTraining } from "./_window_app.ts";
@@ -96,18 +102,7 @@ export async function subjectValuesRun(
     ...base,
     inputShapes: [inputShapeOf(inferSizes.image, { batch: batchSize, channels: roles.image.length })],
     ...withoutTraining("infer"),
-    inferenceBatches: ({ seed }) =>
-      Promise.resolve(windowBatches({
-        config,
-        subjects,
-        roles: imageRoles,
-        sampler,
-        preprocess,
-        batchSize,
-        seed,
-        endless: false,
-        toTensors: (windows) => roleTensors(windows, ["image"]),
-      })),
+    inferenceBatches: imageInferenceBatches({ config, subjects, roles: imageRoles, sampler, preprocess, batchSize }),
     infer: (batch, model) => ({ values: predict(batch, model) }),
     consume(batch: Batch, host: HostOutputs) {
       addWindowRows(aggregator, { windows: batch.windows ?? [], output: host.values });

@@ -28,6 +28,7 @@ import {
   AUGMENTATION_HONOURED_KEYS,
   augmentationOptions,
   cropLike,
+  imageInferenceBatches,
   loadPreprocessing,
   PREPROCESSING_HONOURED_KEYS,
   roleTensors,
@@ -35,7 +36,6 @@ import {
   trainingBatches,
   WINDOW_BATCH_HONOURED_KEYS,
   WINDOW_INFERENCE_HONOURED_KEYS,
-  windowBatches,
 } from "./_windows.ts";
 import { VOLUME_OUTPUT_HONOURED_KEYS, VolumeOutputs } from "./_outputs.ts";
 import {
@@ -311,21 +311,15 @@ export async function windowAppRun(
     inputShapes: [inputShapeOf(sizes.image, { batch: batchSize, channels: imageChannels })],
     objectives,
     ...withoutTraining("infer"),
-    inferenceBatches: ({ seed }) =>
-      Promise.resolve(
-        plan.todo.length === 0 ? emptySource() : windowBatches({
-          config,
-          subjects: plan.todo,
-          roles: imageRoles,
-          sampler,
-          preprocess: { ...preprocess, labelMapping: undefined },
-          batchSize,
-          seed,
-          endless: false,
-          toTensors: (windows) => roleTensors(windows, ["image"]),
-          onSubject: (id, info) => outputs.subject(id, { ...info, record: { ...info.record, labelMapping } }),
-        }),
-      ),
+    inferenceBatches: plan.todo.length === 0 ? () => Promise.resolve(emptySource()) : imageInferenceBatches({
+      config,
+      subjects: plan.todo,
+      roles: imageRoles,
+      sampler,
+      preprocess: { ...preprocess, labelMapping: undefined },
+      batchSize,
+      onSubject: (id, info) => outputs.subject(id, { ...info, record: { ...info.record, labelMapping } }),
+    }),
     infer: (batch, model) => {
       const predict = (x: tf.Tensor) => applyNetwork(network, [x], model) as tf.Tensor;
       if (!flips.axes.length) return { output: predict(batch.tensors.image) };

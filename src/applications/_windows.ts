@@ -262,6 +262,23 @@ export function windowBatches(options: WindowBatchesOptions): BatchSource {
   });
 }
 
+/** Options of {@link imageInferenceBatches}: what differs between the applications that infer from images. */
+export type ImageInferenceOptions = Pick<
+  WindowBatchesOptions,
+  "config" | "subjects" | "roles" | "sampler" | "preprocess" | "batchSize" | "onSubject"
+>;
+
+/**
+ * The `inferenceBatches` of a run that infers from the `image` role: one ordered pass over the subjects' windows,
+ * no augmentation, batches holding the image tensor only.
+ */
+export function imageInferenceBatches(options: ImageInferenceOptions): (run: { seed: number }) => Promise<BatchSource> {
+  return ({ seed }) =>
+    Promise.resolve(
+      windowBatches({ ...options, seed, endless: false, toTensors: (windows) => roleTensors(windows, ["image"]) }),
+    );
+}
+
 /** Options of {@link trainingBatches}: the {@link windowBatches} options that do not change with the phase. */
 export type TrainingBatchesOptions = Omit<WindowBatchesOptions, "config" | "subjects" | "seed" | "state" | "endless">;
 

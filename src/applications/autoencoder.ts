@@ -62,12 +62,12 @@ import {
 } from "./_inputs.ts";
 import {
   augmentationOptions,
+  imageInferenceBatches,
   loadPreprocessing,
   roleTensors,
   type SubjectInfo,
   trainingBatches,
   WINDOW_INFERENCE_HONOURED_KEYS,
-  windowBatches,
 } from "./_windows.ts";
 import { addWindowRows, VOLUME_OUTPUT_HONOURED_KEYS, VolumeOutputs } from "./_outputs.ts";
 import { configuredLoss, configuredNetwork } from "./_plugins.ts";
@@ -192,22 +192,18 @@ export const autoencoderApplication: Application = {
       ...base,
       inputShapes: [inputShapeOf(inferSizes.image, { batch: batchSize, channels: roles.image.length })],
       ...withoutTraining("infer"),
-      inferenceBatches: ({ seed }) =>
-        Promise.resolve(windowBatches({
-          config,
-          subjects,
-          roles,
-          sampler,
-          preprocess,
-          batchSize,
-          seed,
-          endless: false,
-          toTensors: (windows) => roleTensors(windows, ["image"]),
-          onSubject: (id, info) => {
-            infos.set(id, info);
-            grid?.subject(id, info);
-          },
-        })),
+      inferenceBatches: imageInferenceBatches({
+        config,
+        subjects,
+        roles,
+        sampler,
+        preprocess,
+        batchSize,
+        onSubject: (id, info) => {
+          infos.set(id, info);
+          grid?.subject(id, info);
+        },
+      }),
       infer: (batch, model) => {
         const out = forward(batch, model);
         const outputs: Record<string, tf.Tensor> = type === "encode"

@@ -47,11 +47,11 @@ import {
 } from "./_inputs.ts";
 import {
   augmentationOptions,
+  imageInferenceBatches,
   loadPreprocessing,
   roleTensors,
   trainingBatches,
   WINDOW_INFERENCE_HONOURED_KEYS,
-  windowBatches,
 } from "./_windows.ts";
 import { configuredLoss, configuredNetwork, NETWORK_OPTION_HONOURED_KEYS } from "./_plugins.ts";
 import { addWindowRows, EVALUATION_CSV_HONOURED_KEYS, writeEvaluation } from "./_outputs.ts";
@@ -174,18 +174,14 @@ export const classificationApplication: Application = {
       ...base,
       inputShapes: [inputShapeOf(inferSizes.image, { batch: batchSize, channels: roles.image.length })],
       ...withoutTraining("infer"),
-      inferenceBatches: ({ seed }) =>
-        Promise.resolve(windowBatches({
-          config,
-          subjects,
-          roles: imageRoles,
-          sampler,
-          preprocess: { ...preprocess, labelMapping: undefined },
-          batchSize,
-          seed,
-          endless: false,
-          toTensors: (windows) => roleTensors(windows, ["image"]),
-        })),
+      inferenceBatches: imageInferenceBatches({
+        config,
+        subjects,
+        roles: imageRoles,
+        sampler,
+        preprocess: { ...preprocess, labelMapping: undefined },
+        batchSize,
+      }),
       infer: (batch, model) => ({ probabilities: tf.softmax(logits(batch, model)) }),
       consume(batch: Batch, host: HostOutputs) {
         addWindowRows(aggregator, { windows: batch.windows ?? [], output: host.probabilities });
