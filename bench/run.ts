@@ -66,9 +66,22 @@ function peakRssMiB(): number {
   return kb / 1024;
 }
 
+// Opening oneDNN shortens libgomp's spin in this process (src/kernels/fast/_dnnl_ffi.ts): the children, PyTorch's
+// above all, get the environment the bench started with, so PyTorch runs with its users' defaults.
+const STARTING_GOMP_SPINCOUNT = Deno.env.get("GOMP_SPINCOUNT");
+
+/** This process's environment with `GOMP_SPINCOUNT` as it was at start (for child processes). */
+function childEnv(): Record<string, string> {
+  const env = Deno.env.toObject();
+  if (STARTING_GOMP_SPINCOUNT === undefined) delete env.GOMP_SPINCOUNT;
+  else env.GOMP_SPINCOUNT = STARTING_GOMP_SPINCOUNT;
+  return env;
+}
+
 /** Runs `cmd` to completion and returns its stdout; throws naming the command and its stderr when it fails. */
 async function runCommand(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", clearEnv: true, env: childEnv() })
+    .output();
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`);
@@ -93,7 +106,8 @@ function childPeakMiB(pid: number): number | null {
  * or runs past `timeoutMs` (then it is killed, and the reason gives its peak RSS so far).
  */
 async function runChild(cmd: string, args: string[], timeoutMs: number): Promise<string> {
-  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).spawn();
+  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", clearEnv: true, env: childEnv() })
+    .spawn();
   const started = performance.now();
   let stoppedAt: number | null = null, peak: number | null = null;
   const timer = Number.isFinite(timeoutMs)
