@@ -36,9 +36,9 @@ interface EngineInternals {
 
 function internals(): EngineInternals | null {
   const e = tf.engine() as unknown as Partial<EngineInternals>;
+  // `state.activeTape` is only created by the first `startTape` of the process: do not ask for it here
   const ok = typeof e.startTape === "function" && typeof e.endTape === "function" &&
-    typeof e.scopedRun === "function" && e.state !== undefined && "activeTape" in e.state &&
-    typeof e.state.gradientDepth === "number";
+    typeof e.scopedRun === "function" && e.state !== undefined && typeof e.state.gradientDepth === "number";
   return ok ? e as EngineInternals : null;
 }
 
@@ -65,6 +65,13 @@ function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly tf.Tensor[], y: 
     ...n,
     inputs: Object.fromEntries(Object.entries(n.inputs).filter(([, t]) => fromX.has(t.id))),
   }));
+}
+
+/** The trainable variables of `vars`; throws when there are none. */
+function trainable(vars: readonly tf.Variable[]): tf.Variable[] {
+  const xs = vars.filter((v) => v.trainable);
+  if (xs.length === 0) throw new Error("variableGrads: none of the variables is trainable");
+  return xs;
 }
 
 /**
@@ -112,20 +119,33 @@ class GradientMap {
  * Gradients of the scalar `f()` with respect to the trainable variables in `varList`, as `tf.variableGrads`
  * (same values, same `{ value, grads }` keyed by variable name), releasing each intermediate gradient and saved
  * tensor once the backward pass no longer needs it.
+ *
+ * `varList` may be a function: it is then called after `f` has run, so variables that `f` creates (a network's first
+ * application) are differentiated too, and no separate creation pass is needed. Inside another gradient computation
+ * (where this falls back to `tf.variableGrads`) it is called before `f`.
  */
 export function variableGrads(
   f: () => tf.Scalar,
-  varList: readonly tf.Variable[],
+  varList: readonly tf.Variable[] | (() => readonly tf.Variable[]),
 ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  const list = () => (typeof varList === "function" ? varList() : varList);
   const engine = internals();
-  if (engine === null || engine.state.gradientDepth > 0) return tf.variableGrads(f, [...varList]);
-  const xs = varList.filter((v) => v.trainable);
-  if (xs.length === 0) throw new Error("variableGrads: none of the variables is trainable");
+  if (engine === null || engine.state.gradientDepth > 0) return tf.variableGrads(f, [...list()]);
+  if (typeof varList !== "function") trainable(varList);
   const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy("forward", f));
-  if (!(y instanceof tf.Tensor) || y.rank !== 0) {
-    throw new Error(`variableGrads: f must return a scalar tensor, got ${y instanceof tf.Tensor ? y.shape : y}`);
-  }
   const tape = engine.state.activeTape ?? [];
+  let xs: tf.Variable[];
+  try {
+    if (!(y instanceof tf.Tensor) || y.rank !== 0) {
+      throw new Error(`variableGrads: f must return a scalar tensor, got ${y instanceof tf.Tensor ? y.shape : y}`);
+    }
+    xs = trainable(list());
+  } catch (e) {
+    tape.forEach((node) => node.saved?.forEach((t) => t.dispose()));
+    engine.state.activeTape = null;
+    tf.dispose(y);
+    throw e;
+  }
   const names: string[] = [];
   const connected = engine.tidy("backward", () => {
     const grad = new GradientMap();
