@@ -405,6 +405,12 @@ export class BatchNormPlanCache {
     } catch {
       plan = null;
     }
+    if (plan && isReference(plan.implementation)) {
+      // oneDNN's reference batch norm (channel counts its JIT kernels do not block, e.g. 4 or 10) is 5–8× slower
+      // than the TypeScript kernel: leave those shapes to it
+      plan.destroy();
+      plan = null;
+    }
     this.#plans.set(key, plan);
     while (this.#plans.size > this.#capacity) {
       const [oldest, old] = this.#plans.entries().next().value!;
@@ -413,6 +419,11 @@ export class BatchNormPlanCache {
     }
     return plan;
   }
+}
+
+/** Whether oneDNN picked its reference (scalar, unvectorised) implementation, e.g. `bnorm_ref:any`. */
+export function isReference(implementation: string): boolean {
+  return /(^|_)ref(:|$)/.test(implementation) || implementation.startsWith("ref");
 }
 
 function keyOf(spec: BatchNormSpec): string {
