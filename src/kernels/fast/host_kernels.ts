@@ -193,7 +193,9 @@ function unary({ inputs, backend, attrs }: KernelArgs, op: "Relu" | "Step"): tf.
   return output(be, out, [...inputs.x!.shape], "float32");
 }
 
+/** A zeroed array of `x`'s type; float32 ones through freshOutput (huge pages when large: far fewer page faults). */
 function newLike(x: NumericArray, length: number): NumericArray {
+  if (x instanceof Float32Array) return freshOutput(length);
   return new (x.constructor as new (n: number) => NumericArray)(length);
 }
 
