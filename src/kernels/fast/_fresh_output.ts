@@ -3,8 +3,8 @@
  * oneDNN's threads then take one page fault (and one zeroed 4 KiB page) per 4 KiB they write, which cost more than
  * the convolution itself on a 64³ × 16-channel output (1400 faults per call; process CPU time 2.9× that of writing
  * into a reused buffer). Large outputs are advised to use transparent huge pages (`madvise(MADV_HUGEPAGE)`), so the
- * same writes take one fault per 2 MiB. PyTorch avoids the faults by reusing freed memory through malloc; tfjs hands
- * the array to the tensor, and it cannot be reused safely (`dataSync()` returns it).
+ * same writes take one fault per 2 MiB. PyTorch avoids the faults by reusing freed memory through malloc; the conv
+ * kernels do too, through the pool of `_output_pool.ts`, and come here when it has no array of the size.
  *
  * @module
  */

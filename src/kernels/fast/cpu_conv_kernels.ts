@@ -13,6 +13,7 @@ import { type BoxCopier, directPhaseSplit, GatherScratch, phaseSplit } from "./d
 import type { DnnlPasses } from "./dnnl_passes.ts";
 import { type ConvAttrs, convSpecOf, matchesOutput, outputShapeOf } from "./conv_spec.ts";
 import { freshOutput } from "./_fresh_output.ts";
+import { pooledOutput } from "./_output_pool.ts";
 import {
   buildConvPlan,
   type ConvLayouts,
@@ -235,7 +236,7 @@ export function fastConvKernelConfig(
         counts[name].fallback++;
         return fallback.kernelFunc(args);
       }
-      const out = freshOutput(call.outShape.reduce((p, n) => p * n, 1));
+      const out = pooledOutput(args.backend as tf.KernelBackend, call.outShape.reduce((p, n) => p * n, 1), freshOutput);
       const [a, b] = call.prepare ? call.prepare(call.a, call.b, copier, scratch) : [call.a, call.b];
       plan.run(a, b, out);
       counts[name].fast++;
@@ -289,7 +290,7 @@ export function dilatedFilterGradKernelConfig({ plans, counts, passes }: ConvKer
       if (!split || !plan) {
         throw new Error(`${DILATED_FILTER_GRAD}: oneDNN cannot run x [${x.shape}], dy [${dy.shape}], [${dilations}]`);
       }
-      const out = freshOutput(filterShape.reduce((p, n) => p * n, 1));
+      const out = pooledOutput(be, filterShape.reduce((p, n) => p * n, 1), freshOutput);
       plan.run(
         split.gatherSource(a, copier, sourceScratch),
         split.gatherOutputGradient(b, copier, gradientScratch),
