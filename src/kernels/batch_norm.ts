@@ -37,16 +37,15 @@ export function batchNormTrainingHost(
 ): { y: Float32Array; mean: Float32Array; variance: Float32Array; rstd: Float32Array } {
   const channels = gamma.length, count = x.length / channels;
   const sum = new Float64Array(channels), squares = new Float64Array(channels);
-  for (let i = 0, c = 0; i < x.length; i++) {
-    sum[c] += x[i];
-    if (++c === channels) c = 0;
-  }
+  // voxel by voxel, channel inside: V8 runs these nested loops ~5× faster than one loop with a wrapping channel index
+  for (let v = 0; v < x.length; v += channels) for (let c = 0; c < channels; c++) sum[c] += x[v + c];
   const mean = new Float32Array(channels);
   for (let c = 0; c < channels; c++) mean[c] = sum[c] / count;
-  for (let i = 0, c = 0; i < x.length; i++) {
-    const d = x[i] - mean[c];
-    squares[c] += d * d;
-    if (++c === channels) c = 0;
+  for (let v = 0; v < x.length; v += channels) {
+    for (let c = 0; c < channels; c++) {
+      const d = x[v + c] - mean[c];
+      squares[c] += d * d;
+    }
   }
   const variance = new Float32Array(channels), rstd = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
@@ -55,18 +54,25 @@ export function batchNormTrainingHost(
   }
   const { scale, shift } = scaleShift(mean, rstd, gamma, beta);
   const y = new Float32Array(x.length);
-  for (let i = 0, c = 0; i < x.length; i++) {
-    y[i] = x[i] * scale[c] + shift[c];
-    if (++c === channels) c = 0;
-  }
   if (activation === "relu") {
     // as tfjs's Relu: max(0, z), NaN staying NaN
-    for (let i = 0; i < y.length; i++) if (!(y[i] > 0) && y[i] === y[i]) y[i] = 0;
+    for (let v = 0; v < x.length; v += channels) {
+      for (let c = 0; c < channels; c++) {
+        const z = Math.fround(x[v + c] * scale[c] + shift[c]);
+        y[v + c] = !(z > 0) && z === z ? 0 : z;
+      }
+    }
   } else if (activation === "prelu") {
     const a = slopes(alpha, channels);
-    for (let i = 0, c = 0; i < y.length; i++) {
-      if (!(y[i] > 0)) y[i] = a[c] * y[i];
-      if (++c === channels) c = 0;
+    for (let v = 0; v < x.length; v += channels) {
+      for (let c = 0; c < channels; c++) {
+        const z = Math.fround(x[v + c] * scale[c] + shift[c]);
+        y[v + c] = z > 0 ? z : a[c] * z;
+      }
+    }
+  } else {
+    for (let v = 0; v < x.length; v += channels) {
+      for (let c = 0; c < channels; c++) y[v + c] = x[v + c] * scale[c] + shift[c];
     }
   }
   return { y, mean, variance, rstd };
@@ -120,33 +126,37 @@ export function batchNormTrainingGradHost(
   }
   // z exactly as the forward pass computed it (same float32 scale and shift, one rounding)
   const affine = activation === "none" ? null : scaleShift(mean, rstd, gamma, beta!);
-  for (let i = 0, c = 0; i < x.length; i++) {
-    const xhat = (x[i] - mean[c]) * rstd[c];
-    let g = dy[i];
-    if (affine) {
-      const z = Math.fround(x[i] * affine.scale[c] + affine.shift[c]);
-      if (!(z > 0)) {
-        dAlpha64[c] += g * z;
-        g *= below[c];
+  for (let v = 0; v < x.length; v += channels) {
+    for (let c = 0; c < channels; c++) {
+      const i = v + c;
+      const xhat = (x[i] - mean[c]) * rstd[c];
+      let g = dy[i];
+      if (affine) {
+        const z = Math.fround(x[i] * affine.scale[c] + affine.shift[c]);
+        if (!(z > 0)) {
+          dAlpha64[c] += g * z;
+          g *= below[c];
+        }
       }
+      dBeta64[c] += g;
+      dGamma64[c] += g * xhat;
     }
-    dBeta64[c] += g;
-    dGamma64[c] += g * xhat;
-    if (++c === channels) c = 0;
   }
   const dBeta = Float32Array.from(dBeta64), dGamma = Float32Array.from(dGamma64);
   const k = new Float64Array(channels);
   for (let c = 0; c < channels; c++) k[c] = (gamma[c] * rstd[c]) / count;
   const dx = new Float32Array(x.length);
-  for (let i = 0, c = 0; i < x.length; i++) {
-    const xhat = (x[i] - mean[c]) * rstd[c];
-    let g = dy[i];
-    if (affine) {
-      const z = Math.fround(x[i] * affine.scale[c] + affine.shift[c]);
-      if (!(z > 0)) g *= below[c];
+  for (let v = 0; v < x.length; v += channels) {
+    for (let c = 0; c < channels; c++) {
+      const i = v + c;
+      const xhat = (x[i] - mean[c]) * rstd[c];
+      let g = dy[i];
+      if (affine) {
+        const z = Math.fround(x[i] * affine.scale[c] + affine.shift[c]);
+        if (!(z > 0)) g *= below[c];
+      }
+      dx[i] = k[c] * (count * g - dBeta64[c] - xhat * dGamma64[c]);
     }
-    dx[i] = k[c] * (count * g - dBeta64[c] - xhat * dGamma64[c]);
-    if (++c === channels) c = 0;
   }
   const dAlpha = activation === "prelu" ? Float32Array.from(dAlpha64) : undefined;
   return { dx, dGamma, dBeta, dAlpha };
