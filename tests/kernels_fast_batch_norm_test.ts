@@ -1,8 +1,9 @@
 /**
  * The oneDNN training batch-norm kernels (src/kernels/fast/dnnl_batch_norm.ts) against the TypeScript kernels they
  * stand in for (src/kernels/batch_norm.ts, float64 accumulation, themselves checked against the op formula and
- * PyTorch in kernels_batch_norm_test.ts and layers_norm_test.ts): forward and backward, no activation, relu and
- * prelu, 2D and 3D, odd sizes; and their fallback to the TypeScript kernels.
+ * PyTorch in kernels_batch_norm_test.ts and layers_conv_block_test.ts) and against PyTorch directly
+ * (tests/reference/kernels_fast_batch_norm.py): forward and backward, no activation, relu and prelu, 2D and 3D, odd
+ * sizes; and their fallback to the TypeScript kernels.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { tf } from "../src/deps.ts";
@@ -19,10 +20,10 @@ import {
   fastKernelStatus,
   registerFastCpuKernels,
 } from "../src/kernels/fast/mod.ts";
-import { BatchNormPlanCache, isReference } from "../src/kernels/fast/dnnl_batch_norm.ts";
+import { BatchNormPlanCache } from "../src/kernels/fast/dnnl_batch_norm.ts";
 import { openDnnl } from "../src/kernels/fast/_dnnl_ffi.ts";
 import { batchNormTraining } from "../layers/bn.ts";
-import { assertNoTensorLeak } from "./_util.ts";
+import { assertClose, assertNoTensorLeak, loadFixture } from "./_util.ts";
 
 await useBackend("cpu");
 registerKernelFixes();
@@ -76,9 +77,8 @@ function compare({ shape, activation }: Case, seed: number) {
   });
 }
 
-// odd spatial sizes; channel counts oneDNN's JIT kernels take (others get its reference kernel, which is slower
-// than the TypeScript one, so they stay there: tested below)
-const cases: Case[] = [[2, 5, 6, 7, 8], [1, 9, 11, 13, 16], [3, 7, 5, 16], [1, 13, 11, 32]].flatMap((shape) =>
+// channel counts oneDNN has JIT kernels for (multiples of 8; others go to the TypeScript kernels, tested below)
+const cases: Case[] = [[2, 5, 6, 7, 8], [1, 9, 11, 13, 24], [3, 7, 5, 16], [1, 13, 11, 40]].flatMap((shape) =>
   (["none", "relu", "prelu"] as const).map((activation) => ({ shape, activation }))
 );
 
@@ -104,10 +104,10 @@ for (const c of cases) {
 }
 
 Deno.test({
-  name: "oneDNN batch norm hands other ranks to the TypeScript kernels (rank 2 and 3 run there, same results)",
+  name: "oneDNN batch norm hands other ranks, and channel counts it has no JIT kernel for, to the TypeScript kernels",
   ignore: !active,
   fn: () => {
-    for (const shape of [[6, 5], [4, 7, 3]]) {
+    for (const shape of [[6, 5], [4, 7, 3], [2, 5, 6, 7, 3], [1, 9, 11, 17]]) {
       fastKernelCounts({ reset: true });
       const { got, expected } = compare({ shape, activation: "prelu" }, 3);
       assertEquals(fastKernelCounts()[BATCH_NORM_TRAINING], { fast: 0, fallback: 1 });
@@ -129,7 +129,7 @@ Deno.test("without oneDNN (missing library, or switched off) the batch-norm kern
     ) {
       assertEquals(off().active, false);
       fastKernelCounts({ reset: true });
-      const { got, expected } = compare({ shape: [1, 5, 6, 7, 3], activation: "relu" }, 5);
+      const { got, expected } = compare({ shape: [1, 5, 6, 7, 8], activation: "relu" }, 5);
       const counts = fastKernelCounts();
       assertEquals(counts[BATCH_NORM_TRAINING]?.fast ?? 0, 0);
       assertEquals(counts[BATCH_NORM_TRAINING_GRAD]?.fast ?? 0, 0);
@@ -169,27 +169,70 @@ Deno.test("oneDNN batch norm + relu/prelu training steps leave the tensor count 
 });
 
 Deno.test({
-  name: "shapes for which oneDNN picks its reference batch norm (e.g. 4 or 10 channels) stay on the TypeScript kernel",
+  name: "shapes for which oneDNN has no JIT batch norm (e.g. 4 or 10 channels) stay on the TypeScript kernel",
   ignore: !active,
   fn() {
-    assertEquals(["bnorm_ref:any", "ref:any", "bnorm_jit:avx512_core", "bnorm_tbb_jit:avx2"].map(isReference), [
-      true,
-      true,
-      false,
-      false,
-    ]);
     const cache = new BatchNormPlanCache(openDnnl());
     try {
-      for (const channels of [3, 4, 10, 16, 32]) {
+      for (const channels of [3, 4, 10, 17, 16, 32]) {
         const spec = { batch: 2, channels, size: [9, 8, 7], activation: "relu" as const };
         for (const plan of [cache.forward(spec, 1e-5), cache.backward(spec)]) {
-          assert(plan === null || !isReference(plan.implementation), `${channels} channels: ${plan?.implementation}`);
+          assert(plan === null || plan.implementation.includes("jit"), `${channels} channels: ${plan?.implementation}`);
         }
       }
       // 16 and 32 channels are blocked by oneDNN's JIT kernels on any x86-64 with AVX2
       assert(cache.implementations().length > 0, "no oneDNN plan at all");
     } finally {
       cache.clear();
+    }
+  },
+});
+
+interface TorchCase {
+  shape: number[];
+  acti: BatchNormActivation;
+  [k: string]: unknown;
+}
+
+const torchCases = loadFixture<{ cases: TorchCase[] }>("kernels_fast_batch_norm").cases;
+
+Deno.test({
+  name: "oneDNN batch norm (none, relu, prelu; 2D and 3D) through layers/bn.ts matches PyTorch: y, batch mean and " +
+    "variance, dx, dgamma, dbeta, dalpha",
+  ignore: !active,
+  fn: () => {
+    for (const c of torchCases) {
+      const num = (k: string) => c[k] as number[];
+      const channels = c.shape[c.shape.length - 1];
+      fastKernelCounts({ reset: true });
+      tf.tidy(() => {
+        const x = tf.tensor(num("x"), c.shape), r = tf.tensor(num("r"), c.shape);
+        const [gamma, beta, alpha] = ["gamma", "beta", "alpha"].map((k) => tf.tensor(num(k), [channels]));
+        const options = c.acti === "relu" ? { relu: true } : c.acti === "prelu" ? { alpha } : {};
+        const stats: tf.Tensor[] = [];
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, s: tf.Tensor) => {
+          const { y, mean, variance } = batchNormTraining(a, g, b, 1e-5, c.acti === "prelu" ? { alpha: s } : options);
+          stats.push(mean, variance);
+          return tf.sum(tf.mul(y, r));
+        };
+        const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-5, options);
+        const grads = c.acti === "prelu"
+          ? tf.grads(f)([x, gamma, beta, alpha])
+          : tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => f(a, g, b, alpha))([x, gamma, beta]);
+        tf.dispose(stats);
+        const tol = { rtol: 1e-4, atol: 1e-5 };
+        const what = `${c.acti} [${c.shape}]`;
+        assertClose(y, num("y"), { ...tol, what: `${what} y` });
+        assertClose(mean, num("mean"), { ...tol, what: `${what} mean` });
+        assertClose(variance, num("variance"), { ...tol, what: `${what} variance` });
+        ["grad_x", "grad_gamma", "grad_beta", "grad_alpha"].slice(0, grads.length).forEach((k, i) =>
+          assertClose(grads[i], num(k), { ...tol, what: `${what} ${k}` })
+        );
+        tf.dispose([mean, variance]);
+      });
+      const counts = fastKernelCounts();
+      assert(counts[BATCH_NORM_TRAINING].fast >= 2 && counts[BATCH_NORM_TRAINING].fallback === 0, c.acti);
+      assertEquals(counts[BATCH_NORM_TRAINING_GRAD], { fast: 1, fallback: 0 });
     }
   },
 });
