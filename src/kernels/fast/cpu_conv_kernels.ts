@@ -22,6 +22,7 @@ import {
   type ConvSpec,
   TFJS_LAYOUTS,
 } from "./dnnl_conv.ts";
+import { PlanLru } from "./_plan_lru.ts";
 
 /** The tfjs kernels this module replaces on the cpu backend. */
 export const FAST_CONV_KERNELS = [
@@ -39,12 +40,11 @@ export type FastConvKernelName = typeof FAST_CONV_KERNELS[number];
 /** Plans per geometry and pass, least recently used dropped first; geometries oneDNN rejected are remembered. */
 export class ConvPlanCache {
   readonly #dnnl: Dnnl;
-  readonly #capacity: number;
-  readonly #plans = new Map<string, ConvPlan | null>();
+  readonly #plans: PlanLru<ConvPlan>;
 
   constructor(dnnl: Dnnl, { capacity = 128 }: { capacity?: number } = {}) {
     this.#dnnl = dnnl;
-    this.#capacity = capacity;
+    this.#plans = new PlanLru(capacity);
   }
 
   /** The plan for `pass` of `spec`, or null when oneDNN cannot run it. */
@@ -52,35 +52,16 @@ export class ConvPlanCache {
     const key =
       `${pass}|${layouts.src},${layouts.weights}|${spec.batch},${spec.inChannels},${spec.outChannels}|${spec.inSize}|${spec.outSize}|` +
       `${spec.kernel}|${spec.strides}|${spec.dilations}|${spec.padsBefore}|${spec.padsAfter}`;
-    if (this.#plans.has(key)) {
-      const plan = this.#plans.get(key)!;
-      this.#plans.delete(key);
-      this.#plans.set(key, plan);
-      return plan;
-    }
-    let plan: ConvPlan | null = null;
-    try {
-      plan = buildConvPlan(this.#dnnl, spec, pass, layouts);
-    } catch {
-      plan = null;
-    }
-    this.#plans.set(key, plan);
-    while (this.#plans.size > this.#capacity) {
-      const [oldest, old] = this.#plans.entries().next().value!;
-      old?.destroy();
-      this.#plans.delete(oldest);
-    }
-    return plan;
+    return this.#plans.get(key, () => buildConvPlan(this.#dnnl, spec, pass, layouts));
   }
 
   /** Implementations oneDNN chose for the cached plans (for reports). */
   implementations(): string[] {
-    return [...new Set([...this.#plans.values()].flatMap((p) => p ? [`${p.pass}: ${p.implementation}`] : []))];
+    return [...new Set([...this.#plans.built()].map(([, p]) => `${p.pass}: ${p.implementation}`))];
   }
 
   /** Frees every plan. */
   clear(): void {
-    this.#plans.forEach((p) => p?.destroy());
     this.#plans.clear();
   }
 }

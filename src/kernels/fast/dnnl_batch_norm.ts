@@ -21,6 +21,7 @@
 import { check, DNNL, type Dnnl, DNNL_BNORM, LAYER_DESC_BYTES } from "./_dnnl_ffi.ts";
 import { execArgs, implementationOf, PlanBuilder, stable } from "./dnnl_conv.ts";
 import { freshOutput } from "./_fresh_output.ts";
+import { PlanLru } from "./_plan_lru.ts";
 import type { BatchNormActivation } from "../batch_norm.ts";
 
 /** Geometry of a batch norm: channels-last `[batch, …size, channels]`, 2 or 3 spatial axes. */
@@ -360,37 +361,38 @@ export function buildBatchNormGradPlan(
 /** Forward and backward plans by geometry (least recently used dropped first), and their shared scratch buffer. */
 export class BatchNormPlanCache {
   readonly #dnnl: Dnnl;
-  readonly #capacity: number;
-  readonly #plans = new Map<string, BatchNormForwardPlan | BatchNormGradPlan | null>();
+  readonly #plans: PlanLru<BatchNormForwardPlan | BatchNormGradPlan>;
   #scratch: Float32Array = new Float32Array(0);
 
   constructor(dnnl: Dnnl, { capacity = 64 }: { capacity?: number } = {}) {
     this.#dnnl = dnnl;
-    this.#capacity = capacity;
+    this.#plans = new PlanLru(capacity);
   }
 
   /** The forward plan for `spec` and `eps`, or null when oneDNN cannot run it. */
   forward(spec: BatchNormSpec, eps: number): BatchNormForwardPlan | null {
-    return this.#get(`fwd|${eps}|${keyOf(spec)}`, () => buildBatchNormForwardPlan(this.#dnnl, spec, eps, this.#lend)) as
+    return this.#plans.get(
+      `fwd|${eps}|${keyOf(spec)}`,
+      () => buildBatchNormForwardPlan(this.#dnnl, spec, eps, this.#lend),
+    ) as
       | BatchNormForwardPlan
       | null;
   }
 
   /** The backward plan for `spec`, or null when oneDNN cannot run it. */
   backward(spec: BatchNormSpec): BatchNormGradPlan | null {
-    return this.#get(`bwd|${keyOf(spec)}`, () => buildBatchNormGradPlan(this.#dnnl, spec, this.#lend)) as
+    return this.#plans.get(`bwd|${keyOf(spec)}`, () => buildBatchNormGradPlan(this.#dnnl, spec, this.#lend)) as
       | BatchNormGradPlan
       | null;
   }
 
   /** Implementations oneDNN chose for the cached plans (for reports). */
   implementations(): string[] {
-    return [...new Set([...this.#plans.values()].flatMap((p) => p ? [`batch norm: ${p.implementation}`] : []))];
+    return [...new Set([...this.#plans.built()].map(([, p]) => `batch norm: ${p.implementation}`))];
   }
 
   /** Frees every plan and the scratch buffer. */
   clear(): void {
-    this.#plans.forEach((p) => p?.destroy());
     this.#plans.clear();
     this.#scratch = new Float32Array(0);
   }
@@ -403,28 +405,6 @@ export class BatchNormPlanCache {
     }
     return this.#scratch.length === length ? this.#scratch : this.#scratch.subarray(0, length);
   };
-
-  #get(key: string, build: () => BatchNormForwardPlan | BatchNormGradPlan) {
-    if (this.#plans.has(key)) {
-      const plan = this.#plans.get(key)!;
-      this.#plans.delete(key);
-      this.#plans.set(key, plan);
-      return plan;
-    }
-    let plan: BatchNormForwardPlan | BatchNormGradPlan | null = null;
-    try {
-      plan = build();
-    } catch {
-      plan = null;
-    }
-    this.#plans.set(key, plan);
-    while (this.#plans.size > this.#capacity) {
-      const [oldest, old] = this.#plans.entries().next().value!;
-      old?.destroy();
-      this.#plans.delete(oldest);
-    }
-    return plan;
-  }
 }
 
 function keyOf(spec: BatchNormSpec): string {

@@ -13,6 +13,7 @@ import { check, DNNL, type Dnnl, DNNL_BINARY, LAYER_DESC_BYTES, MEMORY_DESC_BYTE
 import type { BinaryOp, BinaryPlan } from "./binary.ts";
 import type { StridedBox } from "./strided_copy.ts";
 import { execArgs, implementationOf, PlanBuilder } from "./dnnl_conv.ts";
+import { PlanLru } from "./_plan_lru.ts";
 
 const MAX_DIMS = 12;
 
@@ -61,37 +62,14 @@ export interface DnnlPassesOptions {
 /** Strided copies and binary arithmetic on oneDNN, with their primitives cached by geometry. */
 export class DnnlPasses {
   readonly #dnnl: Dnnl;
-  readonly #capacity: number;
-  readonly #passes = new Map<string, Pass | null>();
+  readonly #passes: PlanLru<Pass>;
   /** Arrays from this many elements on are worth a oneDNN pass; smaller ones stay in TypeScript. */
   readonly minElements: number;
 
   constructor(dnnl: Dnnl, { capacity = 256, minElements = MIN_ONEDNN_ELEMENTS }: DnnlPassesOptions = {}) {
     this.#dnnl = dnnl;
-    this.#capacity = capacity;
+    this.#passes = new PlanLru(capacity);
     this.minElements = minElements;
-  }
-
-  #get(key: string, build: () => Pass): Pass | null {
-    if (this.#passes.has(key)) {
-      const pass = this.#passes.get(key)!;
-      this.#passes.delete(key);
-      this.#passes.set(key, pass);
-      return pass;
-    }
-    let pass: Pass | null = null;
-    try {
-      pass = build();
-    } catch {
-      pass = null; // remembered: oneDNN rejected this geometry
-    }
-    this.#passes.set(key, pass);
-    while (this.#passes.size > this.#capacity) {
-      const [oldest, old] = this.#passes.entries().next().value!;
-      old?.destroy();
-      this.#passes.delete(oldest);
-    }
-    return pass;
   }
 
   #md(b: PlanBuilder, dims: readonly number[], strides: readonly number[]): Uint8Array<ArrayBuffer> {
@@ -117,7 +95,7 @@ export class DnnlPasses {
 
   #copyPass(box: StridedBox): Pass | null {
     const key = `copy|${box.dims}|${box.srcStrides}|${box.dstStrides}`;
-    return this.#get(key, () => {
+    return this.#passes.get(key, () => {
       const b = new PlanBuilder(this.#dnnl);
       try {
         const from = Deno.UnsafePointer.of(this.#md(b, box.dims, box.srcStrides));
@@ -163,7 +141,7 @@ export class DnnlPasses {
       [da, db, x, y] = [db, da, b, a];
     }
     const key = `binary|${op}|${outer},${inner}|${db}`;
-    const pass = this.#get(key, () => {
+    const pass = this.#passes.get(key, () => {
       const bld = new PlanBuilder(this.#dnnl);
       try {
         const dense = (d: number[]) => this.#md(bld, d, [d[1], 1]);
@@ -188,13 +166,12 @@ export class DnnlPasses {
   /** Implementations oneDNN chose for the cached primitives (for reports). */
   implementations(): string[] {
     return [
-      ...new Set([...this.#passes.entries()].flatMap(([k, p]) => p ? [`${k.split("|")[0]}: ${p.implementation}`] : [])),
+      ...new Set([...this.#passes.built()].map(([k, p]) => `${k.split("|")[0]}: ${p.implementation}`)),
     ];
   }
 
   /** Frees every primitive. */
   clear(): void {
-    this.#passes.forEach((p) => p?.destroy());
     this.#passes.clear();
   }
 }
