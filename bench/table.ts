@@ -65,8 +65,9 @@ export function renderBenchTable(report: BenchReport): string {
   const rows = report.cases.map((e) => {
     let name = e.case;
     if (e.note) {
-      notes.push(e.note);
-      name += ` [${notes.length}]`;
+      // rows with the same note share its footnote
+      if (!notes.includes(e.note)) notes.push(e.note);
+      name += ` [${notes.indexOf(e.note) + 1}]`;
     }
     return [
       name,

@@ -110,6 +110,23 @@ Deno.test("the bench table has one line per row with times, both ratios, backend
   assertEquals(table.at(-1), "[1] PyTorch side stopped after 60.0 min (--timeout-min), at 3686 MiB peak RSS");
 });
 
+Deno.test("bench table rows with the same note share one footnote; a different note gets the next number", () => {
+  const note = "PyTorch in its slow mode in this run";
+  const table = renderBenchTable({
+    date: "2026-12-06T13:00:00.000Z",
+    threads: 2,
+    torch: "1.13.0a0",
+    cases: [
+      row({ case: "a", note }),
+      row({ case: "b" }),
+      row({ case: "c", note }),
+      row({ case: "d", note: "another" }),
+    ],
+  }).split("\n");
+  assertEquals([2, 3, 4, 5].map((i) => lines(table, i)[0]), ["a [1]", "b", "c [1]", "d [2]"]);
+  assertEquals(table.filter((l) => /^\[\d\]/.test(l)), [`[1] ${note}`, "[2] another"]);
+});
+
 function lines(table: string[], i: number): string[] {
   return table[i].split("|").slice(1, 8).map((s) => s.trim());
 }
