@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { tf } from "../src/deps.ts";
+import { backendLoaders, tf } from "../src/deps.ts";
+import { useBackend } from "../src/backend.ts";
 import { VariableStore } from "../src/dsl/mod.ts";
 import {
   createOptimizer,
@@ -180,4 +181,24 @@ Deno.test("adam's fused kernel (cpu) gives bit-identical weights and slots to it
   }
   fused.optimizer.dispose();
   fused.store.dispose();
+});
+
+Deno.test("adam's fused kernel on wasm (the browser fine-tune's backend) gives cpu's weights bit for bit", async () => {
+  const run = () => {
+    const store = makeStore(), optimizer = createOptimizer("adam", fx.lr);
+    for (let k = 0; k < fx.grads.length; k++) step(optimizer, store, k);
+    const values = store.records().map((r) => [...r.variable.dataSync()]);
+    optimizer.dispose();
+    store.dispose();
+    return values;
+  };
+  const cpu = run();
+  await backendLoaders.wasm();
+  await useBackend("wasm");
+  try {
+    assertEquals(tf.getKernel(ADAM_UPDATE, "wasm") !== undefined, true);
+    assertEquals(run(), cpu);
+  } finally {
+    await useBackend("cpu");
+  }
 });

@@ -174,16 +174,12 @@ export class AdamOptimizer extends SlotOptimizer {
   protected update(w: tf.Tensor, g: tf.Tensor, s: Slots, t: number, lr: number): tf.Tensor {
     if (w.dtype === "float32" && g.dtype === "float32" && backendHasKernel(ADAM_UPDATE)) {
       // cpu, wasm: one kernel, bit-identical to the formula below
-      const attrs: AdamStep = {
-        learningRate: lr,
-        beta1: this.beta1,
-        beta2: this.beta2,
-        epsilon: this.epsilon,
-        step: t,
-      };
-      const [w1, m1, v1] = tf.engine().runKernel(ADAM_UPDATE, { w, g, m: s.m, v: s.v }, {
-        ...attrs,
-      }) as tf.Tensor[];
+      const step = { learningRate: lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step: t };
+      const [w1, m1, v1] = tf.engine().runKernel(
+        ADAM_UPDATE,
+        { w, g, m: s.m, v: s.v },
+        step satisfies AdamStep,
+      ) as tf.Tensor[];
       s.m.assign(m1);
       s.v.assign(v1);
       return w1;
